@@ -1,0 +1,5 @@
+"""Sign-in with GitHub teams."""
+
+from .github import GitHubTeamsAuthenticator
+
+__all__ = ["GitHubTeamsAuthenticator"]

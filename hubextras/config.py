@@ -1,0 +1,191 @@
+"""What several hubextras pieces share, and the loader for the `jupyterhub_config.d/` snippets.
+
+Operators set `c.HubExtras.*` before the snippets run; each snippet reads the
+settings with `HubExtras.from_config(c)` so the snippets stay declarative.
+"""
+
+from __future__ import annotations
+
+import sys
+from glob import glob
+from pathlib import Path
+
+from traitlets import Dict, Integer, List, Unicode, validate
+from traitlets.config import Config, LoggingConfigurable
+
+from .auth.teams import parse_team
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def data_dir(name: str) -> Path:
+    """Where a data folder of ours lives: a source checkout first, then the installed copy.
+
+    `name` is `jupyterhub_config.d` or `templates`.
+    """
+    checkout = PACKAGE_DIR.parent / ("share/templates" if name == "templates" else name)
+    if checkout.is_dir():
+        return checkout
+    installed = Path(sys.prefix) / "share" / "hubextras" / name
+    if installed.is_dir():
+        return installed
+    raise FileNotFoundError(
+        f"hubextras' {name} folder is missing: looked in {checkout} and {installed}. "
+        "Reinstall hubextras with `pip install hubextras`."
+    )
+
+
+def config_d_path() -> Path:
+    """The bundled `jupyterhub_config.d` folder."""
+    return data_dir("jupyterhub_config.d")
+
+
+def templates_path() -> Path:
+    """The bundled templates folder (extends JupyterHub's own templates)."""
+    return data_dir("templates")
+
+
+def load_config_d(c: Config, path: str | Path | None = None) -> list[str]:
+    """Run every `*.py` snippet of `path` in sorted order in the config namespace, as z2jh does.
+
+    Returns the snippet paths run, in order. With no `path`, the bundled snippets run.
+    """
+    folder = Path(path) if path is not None else config_d_path()
+    ran = []
+    for snippet in sorted(glob(str(folder / "*.py"))):
+        namespace = {"c": c, "get_config": lambda: c, "__file__": snippet, "__name__": "__config__"}
+        with open(snippet, encoding="utf-8") as f:
+            code = compile(f.read(), snippet, "exec")
+        exec(code, namespace)
+        ran.append(snippet)
+    return ran
+
+
+class HubExtras(LoggingConfigurable):
+    """Settings that several hubextras pieces share (sign-in pages, services, spawners)."""
+
+    community_name = Unicode(
+        "Community Hub",
+        config=True,
+        help="Name of the community, shown on the login page and in page titles.",
+    )
+
+    champions_team = Unicode(
+        "",
+        config=True,
+        help="""GitHub team of the hub champions, as `org:team-slug` (for example `myorg:hub-champions`).
+
+        Its JupyterHub group (named the same, case-folded) is granted the champions' role,
+        which lets its members use the shared-data and servers panels.
+        Empty: no champions; only admins can use the panels.
+        """,
+    )
+
+    @validate("champions_team")
+    def _valid_champions_team(self, proposal):
+        value = proposal["value"]
+        return str(parse_team(value)) if value else ""
+
+    contact = Unicode(
+        "",
+        config=True,
+        help="""Whom people should ask for access or help, shown on refusal pages
+        (for example `the hub champions at hub-help@example.org`). Empty: "a hub champion".""",
+    )
+
+    shared_dir = Unicode(
+        "/srv/shared",
+        config=True,
+        help="""Folder holding the community's shared data on the hub machine
+        (read-only for users at `~/shared`, read-write for champions at `~/shared-readwrite`).""",
+    )
+
+    shared_quota_bytes = Integer(
+        100 * 1024**3,
+        config=True,
+        help="Most bytes the shared folder may hold (default 100 GB); uploads past it are refused.",
+    )
+
+    logo_url = Unicode("", config=True, help="URL of the community logo on the login page; empty: no logo.")
+
+    operated_by = Unicode("", config=True, help='"Operated by" line on the login page (HTML allowed); empty: not shown.')
+    funded_by = Unicode("", config=True, help='"Funded by" line on the login page (HTML allowed); empty: not shown.')
+    designed_by = Unicode("", config=True, help='"Designed by" line on the login page (HTML allowed); empty: not shown.')
+
+    announcements = List(
+        Unicode(),
+        config=True,
+        help="Announcements shown on the login and home pages, newest first (HTML allowed).",
+    )
+
+    faq = List(
+        Dict(),
+        config=True,
+        help="""Short FAQ on the login page: a list of `{"question": ..., "answer": ...}` (answer HTML allowed).""",
+    )
+
+    login_interfaces = Dict(
+        {},
+        config=True,
+        help="""Interface selector on the login page: label -> path after sign-in,
+        for example `{"JupyterLab": "lab", "Notebook": "tree", "RStudio": "rstudio"}`.
+        Empty: no selector; people land on the hub's home page.""",
+    )
+
+    @property
+    def contact_text(self) -> str:
+        return self.contact or "a hub champion"
+
+    @classmethod
+    def from_config(cls, c: Config) -> HubExtras:
+        """The settings as configured so far in `c` (used by the snippets)."""
+        return cls(config=c)
+
+    def template_vars(self) -> dict:
+        """What the pages need, as `c.JupyterHub.template_vars` entries."""
+        return {
+            "hubextras": {
+                "community_name": self.community_name,
+                "champions_team": self.champions_team,
+                "contact": self.contact_text,
+                "logo_url": self.logo_url,
+                "operated_by": self.operated_by,
+                "funded_by": self.funded_by,
+                "designed_by": self.designed_by,
+                "announcements": list(self.announcements),
+                "faq": list(self.faq),
+                "login_interfaces": dict(self.login_interfaces),
+            }
+        }
+
+
+def configured(section, name: str, default=None):
+    """A config value if the operator set it, else `default` (unset traitlets config is lazy)."""
+    return section[name] if name in section else default
+
+
+def add_role(c: Config, name: str, *, scopes=(), groups=(), users=(), services=(), description: str = "") -> dict:
+    """Add or extend the `load_roles` entry `name`; running it twice changes nothing."""
+    roles = list(configured(c.JupyterHub, "load_roles", []))
+    role = next((r for r in roles if r.get("name") == name), None)
+    if role is None:
+        role = {"name": name, "description": description}
+        roles.append(role)
+    for key, values in (("scopes", scopes), ("groups", groups), ("users", users), ("services", services)):
+        merged = list(role.get(key, []))
+        merged += [v for v in values if v and v not in merged]
+        if merged:
+            role[key] = merged
+    c.JupyterHub.load_roles = roles
+    return role
+
+
+def add_service(c: Config, service: dict) -> None:
+    """Add or replace the service named `service["name"]` in `c.JupyterHub.services`."""
+    services = [s for s in configured(c.JupyterHub, "services", []) if s.get("name") != service["name"]]
+    c.JupyterHub.services = services + [service]
+
+
+def add_custom_scopes(c: Config, scopes: dict) -> None:
+    """Declare custom scopes (`custom:...`) once, keeping any the operator declared."""
+    c.JupyterHub.custom_scopes = {**configured(c.JupyterHub, "custom_scopes", {}), **scopes}

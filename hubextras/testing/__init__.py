@@ -1,0 +1,1 @@
+"""Stand-ins and fixtures for running hubextras without network access."""

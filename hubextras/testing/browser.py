@@ -1,0 +1,42 @@
+"""Headless Chromium (Debian's, never a downloaded build) driven by Playwright, for tests and screenshots."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+CHROMIUM = os.environ.get("HUBEXTRAS_CHROMIUM", "/usr/bin/chromium")
+# without the background-networking flags Chromium keeps calling hosts this machine cannot reach
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def chromium_path() -> str:
+    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    if not path:
+        raise RuntimeError(
+            f"Chromium not found at {CHROMIUM}. Install Debian's `chromium` package "
+            "(`apt-get install chromium`, which `./dev test` does when run as root)."
+        )
+    return path
+
+
+def launch(playwright):
+    """A headless Chromium browser from a started `sync_playwright()`."""
+    return playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+
+
+def sign_in(page, hub, username: str, *, start: str = "/hub/login") -> None:
+    """Sign in as a person would: the hub's login page, then the stand-in's authorize page."""
+    page.goto(f"{hub.url}{start}")
+    page.get_by_role("link", name="Log in to continue").click()
+    page.get_by_role("button", name=f"Authorize as {username}").click()
+    page.wait_for_url(f"{hub.url}/**")

@@ -1,0 +1,41 @@
+"""Shared fixtures: headless Chromium, and a hub factory that cleans up after itself."""
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from hubextras.testing.browser import launch
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def hub_factory(tmp_path_factory):
+    """Start hubs for one test module; every hub started here is stopped at the module's end."""
+    from hubextras.testing.hub import HubProcess
+
+    hubs = []
+
+    def make(**kwargs):
+        hub = HubProcess(tmp_path_factory.mktemp("hub"), **kwargs)
+        hubs.append(hub)
+        return hub.start()
+
+    yield make
+    for hub in hubs:
+        hub.stop()
