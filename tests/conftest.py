@@ -39,3 +39,17 @@ def hub_factory(tmp_path_factory):
     yield make
     for hub in hubs:
         hub.stop()
+
+
+SCREENSHOTS = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "_static" / "screenshots"
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save what the person sees into the docs' screenshots (the docs show these very files)."""
+
+    def take(name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    return take

@@ -340,19 +340,29 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
         """The user's teams: listed once, then child-team checks only where still needed, in parallel."""
         pages, changed = await self._list_teams(token, cache.get("pages", []))
         membership = TeamMembership.from_github([t for p in pages for t in p["teams"]])
-        limit = asyncio.Semaphore(self.github_concurrency)
-        old_checks = cache.get("memberships", {})
-        to_check = teams_to_check(membership, self._configured_teams)
-        to_check_orgs = sorted(self._allowed_orgs - membership.orgs)
-        results = await asyncio.gather(
-            *(self._check_team(limit, token, username, t, old_checks.get(str(t))) for t in to_check),
-            *(self._check_org(limit, token, username, org) for org in to_check_orgs),
+        to_check = teams_to_check(
+            membership,
+            allowed_teams=self._allowed_teams,
+            admin_teams=self._admin_teams,
+            role_teams=frozenset(self._champions_team),
         )
-        checks = dict(zip(map(str, to_check), results[: len(to_check)]))
+        to_check_orgs = sorted(self._allowed_orgs - membership.orgs)
+        old_checks, old_orgs = cache.get("memberships", {}), cache.get("member_orgs")
+        if not changed and old_orgs is not None and all(str(t) in old_checks for t in to_check):
+            # the same direct teams as last time: earlier answers hold, even 404s (which carry no ETag)
+            checks = {str(t): old_checks[str(t)] for t in to_check}
+            member_orgs = old_orgs
+        else:
+            limit = asyncio.Semaphore(self.github_concurrency)
+            results = await asyncio.gather(
+                *(self._check_team(limit, token, username, t, old_checks.get(str(t))) for t in to_check),
+                *(self._check_org(limit, token, username, org) for org in to_check_orgs),
+            )
+            checks = dict(zip(map(str, to_check), results[: len(to_check)]))
+            member_orgs = sorted(org for org, ok in zip(to_check_orgs, results[len(to_check) :]) if ok)
         for team in to_check:
             (membership.confirmed if checks[str(team)]["state"] == "active" else membership.refused).add(team)
-        member_orgs = sorted(org for org, ok in zip(to_check_orgs, results[len(to_check):]) if ok)
-        changed = changed or checks != old_checks or member_orgs != cache.get("member_orgs", [])
+        changed = changed or checks != old_checks or member_orgs != old_orgs
         new_cache = {"pages": pages, "memberships": checks, "member_orgs": member_orgs, "checked_at": time.time()}
         return membership, new_cache, changed
 

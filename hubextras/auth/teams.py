@@ -94,12 +94,22 @@ class TeamMembership:
             return True
         return any(self.parents.get(t) == team for t in self.direct)
 
+    def _ancestry_known(self, team: TeamRef) -> bool:
+        """Every ancestor of `team` is known: its parent chain runs through direct teams to the top."""
+        seen = set()
+        while team in self.parents and team not in seen:
+            seen.add(team)
+            team = self.parents[team]
+            if team not in self.direct:
+                return False
+        return True
+
     def needs_check(self, team: TeamRef) -> bool:
-        """A configured team the direct list cannot settle: the user is in a child team of
-        some team of that org, so the memberships endpoint must say (GitHub lists only direct teams)."""
+        """A configured team the direct list cannot settle: the user is in a team of that org whose
+        ancestors are not all known, so the memberships endpoint must say (GitHub lists only direct teams)."""
         if self.is_member(team) or team in self.refused:
             return False
-        return any(t.org == team.org and t in self.parents for t in self.direct)
+        return any(t.org == team.org and not self._ancestry_known(t) for t in self.direct)
 
     def all_teams(self) -> set[TeamRef]:
         return set(self.direct) | self.confirmed | {
@@ -107,9 +117,23 @@ class TeamMembership:
         }
 
 
-def teams_to_check(membership: TeamMembership, configured: frozenset[TeamRef]) -> list[TeamRef]:
-    """Configured teams still needing a memberships-endpoint call, in a stable order."""
-    return sorted(t for t in configured if membership.needs_check(t))
+def teams_to_check(
+    membership: TeamMembership,
+    *,
+    allowed_teams: frozenset[TeamRef],
+    admin_teams: frozenset[TeamRef],
+    role_teams: frozenset[TeamRef] = frozenset(),
+) -> list[TeamRef]:
+    """Configured teams still worth a memberships-endpoint call, in a stable order.
+
+    Only what can change the outcome: admitting teams while the user is not yet admitted,
+    admin teams, and teams whose groups carry roles (the champions). So a login's cost is
+    bounded by how the user's teams nest, not by how many teams the hub lists.
+    """
+    needed = set(admin_teams) | set(role_teams)
+    if not membership.all_teams() & (allowed_teams | admin_teams):
+        needed |= allowed_teams
+    return sorted(t for t in needed if membership.needs_check(t))
 
 
 @dataclass(frozen=True)
@@ -146,4 +170,4 @@ def decide_access(
     in_org = sorted(allowed_orgs & (member_orgs | membership.orgs))
     if in_team or in_org:
         return AccessDecision(True, admin, groups, f"member of {', '.join(in_team + in_org)}")
-    return AccessDecision(False, False, groups, "not in any team this hub admits")
+    return AccessDecision(False, False, groups, "you are not in any GitHub team this hub admits")

@@ -37,6 +37,6 @@ def launch(playwright):
 def sign_in(page, hub, username: str, *, start: str = "/hub/login") -> None:
     """Sign in as a person would: the hub's login page, then the stand-in's authorize page."""
     page.goto(f"{hub.url}{start}")
-    page.get_by_role("link", name="Log in to continue").click()
+    page.get_by_role("button", name="Log in to continue").click()
     page.get_by_role("button", name=f"Authorize as {username}").click()
     page.wait_for_url(f"{hub.url}/**")

@@ -56,7 +56,7 @@ def test_direct_member_of_allowed_team_is_admitted():
 
 def test_non_member_is_refused_with_a_reason():
     decision = decide([gh_team("demo-org", "students")])
-    assert not decision.allowed and "not in any team" in decision.reason
+    assert not decision.allowed and "not in any GitHub team" in decision.reason
 
 
 def test_child_team_member_is_admitted_through_the_parent():
@@ -68,14 +68,33 @@ def test_child_team_member_is_admitted_through_the_parent():
 def test_grandchild_needs_a_memberships_check_and_is_admitted_once_confirmed():
     teams = [gh_team("demo-org", "phd", parent="researchers")]
     membership = TeamMembership.from_github(teams)
-    assert teams_to_check(membership, parse_teams(["demo-org:hub-users"])) == [parse_team("demo-org:hub-users")]
+    needed = teams_to_check(membership, allowed_teams=parse_teams(["demo-org:hub-users"]), admin_teams=frozenset())
+    assert needed == [parse_team("demo-org:hub-users")]
     assert not decide(teams).allowed
     assert decide(teams, confirmed=["demo-org:hub-users"]).allowed
 
 
 def test_no_check_is_needed_for_users_without_child_teams():
     membership = TeamMembership.from_github([gh_team("demo-org", "students")])
-    assert teams_to_check(membership, parse_teams(["demo-org:hub-users", "demo-org:admins"])) == []
+    configured = parse_teams(["demo-org:hub-users", "demo-org:admins"])
+    assert teams_to_check(membership, allowed_teams=configured, admin_teams=frozenset()) == []
+
+
+def test_known_parent_settles_membership_without_a_check():
+    membership = TeamMembership.from_github([gh_team("demo-org", "researchers", parent="hub-users"),
+                                              gh_team("demo-org", "hub-users")])
+    assert teams_to_check(membership, allowed_teams=parse_teams(["demo-org:students"]), admin_teams=frozenset()) == []
+
+
+def test_once_admitted_only_admin_and_role_teams_are_checked():
+    membership = TeamMembership.from_github([gh_team("demo-org", "researchers", parent="hub-users")])
+    needed = teams_to_check(
+        membership,
+        allowed_teams=parse_teams([f"demo-org:course-{i}" for i in range(20)] + ["demo-org:hub-users"]),
+        admin_teams=parse_teams(["demo-org:admins"]),
+        role_teams=parse_teams(["demo-org:champions"]),
+    )
+    assert needed == [parse_team("demo-org:admins"), parse_team("demo-org:champions")]
 
 
 def test_teams_of_unconfigured_orgs_never_become_groups():

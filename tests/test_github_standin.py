@@ -1,0 +1,701 @@
+"""The GitHub stand-in answers like GitHub, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from hubextras.testing.github import (
+    DEMO_COMMUNITY,
+    CommunityError,
+    GitHubStandIn,
+    load_community,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+CALLBACK = "http://127.0.0.1:1/hub/oauth_callback"
+
+COMMUNITY = {
+    "orgs": {
+        "Demo-Org": {
+            "members": ["olga"],
+            "teams": {
+                "Hub-Users": {
+                    "name": "Hub Users",
+                    "members": {"alice": "active", "dora": "pending"},
+                    "maintainers": ["mia"],
+                },
+                "researchers": {"parent": "hub-users", "members": ["carol"]},
+                "deep-researchers": {"parent": "researchers", "members": ["gina"]},
+                "students": {"members": ["sam"]},
+            },
+        },
+    },
+    "users": {
+        "alice": {"name": "Alice Example", "email": "alice@example.org", "id": 1},
+        "carol": {"name": "Carol Researcher", "email": None},
+    },
+    "many_teams": {"org": "big-org", "count": 150, "member": "bob"},
+}
+
+
+@pytest.fixture(scope="module")
+def standin():
+    standin = GitHubStandIn(COMMUNITY, host="127.0.0.1", port=0).start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(autouse=True)
+def well_behaved(standin):
+    standin.reset_switches()
+    standin.reset_counts()
+    yield
+    standin.reset_switches()
+    standin.reset_counts()
+
+
+def authorize(standin, login, scope="read:org user:email", state="s1"):
+    params = {"client_id": "hub-client", "redirect_uri": CALLBACK, "state": state, "scope": scope, "login": login}
+    return requests.get(f"{standin.url}/login/oauth/authorize", params=params, allow_redirects=False, timeout=5)
+
+
+def code_from(response):
+    return parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
+
+
+def exchange(standin, code, accept="application/json", **extra):
+    data = {"client_id": "hub-client", "client_secret": "s3cret", "code": code, "redirect_uri": CALLBACK, **extra}
+    return requests.post(f"{standin.url}/login/oauth/access_token", data=data, headers={"Accept": accept}, timeout=5)
+
+
+def sign_in(standin, login, scope="read:org user:email"):
+    return exchange(standin, code_from(authorize(standin, login, scope))).json()["access_token"]
+
+
+def api(standin, path, token, prefix="/api/v3", **headers):
+    return requests.get(
+        f"{standin.url}{prefix}{path}", headers={"Authorization": f"token {token}", **headers}, timeout=5
+    )
+
+
+@pytest.fixture(scope="module")
+def tokens(standin):
+    return {login: sign_in(standin, login) for login in ("alice", "carol", "dora", "gina", "mia", "sam", "bob")}
+
+
+# -- OAuth ------------------------------------------------------------------
+
+
+def test_authorize_with_login_redirects_to_callback_with_code_and_state(standin):
+    response = authorize(standin, "alice", state="xyz")
+
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == CALLBACK
+    query = parse_qs(location.query)
+    assert query["state"] == ["xyz"]
+    assert re.fullmatch(r"[0-9a-f]{20}", query["code"][0])
+
+
+def test_token_exchange_grants_requested_scopes_comma_separated(standin):
+    response = exchange(standin, code_from(authorize(standin, "alice", scope="read:org user:email")))
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["token_type"] == "bearer"
+    assert body["scope"] == "read:org,user:email"
+    assert re.fullmatch(r"gho_[A-Za-z0-9]{36}", body["access_token"])
+
+
+def test_requested_scopes_may_be_comma_separated_too(standin):
+    response = exchange(standin, code_from(authorize(standin, "alice", scope="read:org,user:email")))
+
+    assert response.json()["scope"] == "read:org,user:email"
+
+
+def test_code_is_single_use(standin):
+    code = code_from(authorize(standin, "alice"))
+    assert "access_token" in exchange(standin, code).json()
+
+    again = exchange(standin, code)
+
+    assert again.status_code == 200
+    assert again.json()["error"] == "bad_verification_code"
+    assert again.json()["error_description"] == "The code passed is incorrect or expired."
+
+
+def test_token_exchange_with_another_redirect_uri_is_refused(standin):
+    code = code_from(authorize(standin, "alice"))
+
+    response = exchange(standin, code, redirect_uri="http://elsewhere.example/callback")
+
+    assert response.json()["error"] == "redirect_uri_mismatch"
+
+
+def test_token_response_is_form_encoded_without_accept_json(standin):
+    response = exchange(standin, code_from(authorize(standin, "alice")), accept="*/*")
+
+    assert response.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
+    body = parse_qs(response.text)
+    assert body["token_type"] == ["bearer"]
+    assert body["scope"] == ["read:org,user:email"]
+    assert body["access_token"][0].startswith("gho_")
+
+
+def test_token_endpoint_accepts_a_json_body(standin):
+    code = code_from(authorize(standin, "alice"))
+
+    response = requests.post(
+        f"{standin.url}/login/oauth/access_token",
+        json={"client_id": "hub-client", "client_secret": "s3cret", "code": code},
+        headers={"Accept": "application/json"},
+        timeout=5,
+    )
+
+    assert response.json()["access_token"].startswith("gho_")
+
+
+def test_authorize_page_offers_one_authorize_button_per_user(standin):
+    params = {"client_id": "hub-client", "redirect_uri": CALLBACK, "state": "s1", "scope": "read:org user:email"}
+
+    page = requests.get(f"{standin.url}/login/oauth/authorize", params=params, timeout=5).text
+
+    assert "<title>Authorize application</title>" in page
+    assert "hub-client" in page and "read:org" in page and "user:email" in page
+    buttons = re.findall(r'<button type="submit" name="login" value="([^"]+)">Authorize as ([^<]+)</button>', page)
+    assert ("alice", "alice") in buttons and ("carol", "carol") in buttons and ("bob", "bob") in buttons
+    assert "Alice Example" in page and "Carol Researcher" in page
+    for name, value in [("redirect_uri", CALLBACK), ("state", "s1"), ("client_id", "hub-client")]:
+        assert f'<input type="hidden" name="{name}" value="{value}">' in page
+
+
+def test_submitting_the_authorize_form_redirects_with_a_code(standin):
+    form = {"client_id": "hub-client", "redirect_uri": CALLBACK, "state": "s2", "scope": "read:org", "login": "carol"}
+
+    response = requests.post(f"{standin.url}/login/oauth/authorize", data=form, allow_redirects=False, timeout=5)
+
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response.headers["Location"]).query)["state"] == ["s2"]
+    token = exchange(standin, code_from(response)).json()["access_token"]
+    assert api(standin, "/user", token).json()["login"] == "carol"
+
+
+def test_cancelling_the_authorize_form_redirects_with_access_denied(standin):
+    form = {"client_id": "hub-client", "redirect_uri": CALLBACK, "state": "s3", "deny": "1"}
+
+    response = requests.post(f"{standin.url}/login/oauth/authorize", data=form, allow_redirects=False, timeout=5)
+
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert query["error"] == ["access_denied"] and query["state"] == ["s3"]
+
+
+def test_authorize_without_redirect_uri_is_a_400_page(standin):
+    response = requests.get(f"{standin.url}/login/oauth/authorize", params={"client_id": "x"}, timeout=5)
+
+    assert response.status_code == 400
+    assert "redirect_uri" in response.text
+
+
+# -- /user and /user/emails ----------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["/api/v3", ""])
+def test_user_returns_the_profile_under_both_prefixes(standin, tokens, prefix):
+    response = api(standin, "/user", tokens["alice"], prefix=prefix)
+
+    user = response.json()
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert (user["login"], user["id"], user["type"]) == ("alice", 1, "User")
+    assert (user["name"], user["email"]) == ("Alice Example", "alice@example.org")
+    assert {"node_id", "avatar_url", "html_url"} <= set(user)
+
+
+def test_user_reports_granted_scopes_in_x_oauth_scopes(standin, tokens):
+    response = api(standin, "/user", tokens["alice"])
+
+    assert response.headers["x-oauth-scopes"] == "read:org, user:email"
+
+
+def test_api_responses_carry_rate_limit_headers(standin, tokens):
+    headers = api(standin, "/user", tokens["alice"]).headers
+
+    assert headers["x-ratelimit-limit"] == "5000"
+    assert headers["x-ratelimit-resource"] == "core"
+    assert int(headers["x-ratelimit-remaining"]) + int(headers["x-ratelimit-used"]) == 5000
+    assert int(headers["x-ratelimit-reset"]) > time.time()
+
+
+def test_bearer_authorization_is_accepted(standin, tokens):
+    response = requests.get(
+        f"{standin.api_url}/user", headers={"Authorization": f"Bearer {tokens['alice']}"}, timeout=5
+    )
+
+    assert response.json()["login"] == "alice"
+
+
+def test_unknown_token_is_401_bad_credentials(standin):
+    response = api(standin, "/user", "gho_not-a-token")
+
+    assert response.status_code == 401
+    assert response.json()["message"] == "Bad credentials"
+
+
+def test_user_without_token_is_401(standin):
+    response = requests.get(f"{standin.api_url}/user", timeout=5)
+
+    assert response.status_code == 401
+
+
+def test_user_emails_lists_the_primary_verified_email(standin, tokens):
+    emails = api(standin, "/user/emails", tokens["carol"]).json()
+
+    primary = [e for e in emails if e["primary"]]
+    assert len(primary) == 1
+    assert primary[0]["verified"] is True
+    assert primary[0]["visibility"] == "private"
+    assert "@" in primary[0]["email"]
+
+
+def test_user_emails_needs_the_user_email_scope(standin):
+    token = sign_in(standin, "alice", scope="read:org")
+
+    assert api(standin, "/user/emails", token).status_code == 404
+
+
+# -- /user/teams --------------------------------------------------------------
+
+
+def test_user_teams_paginates_150_teams_in_two_pages_of_100(standin, tokens):
+    first = api(standin, "/user/teams?per_page=100", tokens["bob"])
+    second_url = re.search(r'<([^>]+)>; rel="next"', first.headers["Link"]).group(1)
+    second = requests.get(second_url, headers={"Authorization": f"token {tokens['bob']}"}, timeout=5)
+
+    page2 = f"{standin.api_url}/user/teams?per_page=100&page=2"
+    page1 = f"{standin.api_url}/user/teams?per_page=100&page=1"
+    assert first.headers["Link"] == f'<{page2}>; rel="next", <{page2}>; rel="last"'
+    assert second.headers["Link"] == f'<{page1}>; rel="prev", <{page1}>; rel="first"'
+    slugs = [t["slug"] for t in first.json() + second.json()]
+    assert (len(first.json()), len(second.json())) == (100, 50)
+    assert slugs == [f"team-{n:03d}" for n in range(150)]
+
+
+def test_user_teams_per_page_is_clamped_to_100(standin, tokens):
+    response = api(standin, "/user/teams?per_page=500", tokens["bob"])
+
+    assert len(response.json()) == 100
+    assert 'page=2>; rel="last"' in response.headers["Link"]
+
+
+def test_user_teams_default_page_size_is_30(standin, tokens):
+    response = api(standin, "/user/teams", tokens["bob"])
+
+    assert len(response.json()) == 30
+    assert f'<{standin.api_url}/user/teams?page=5>; rel="last"' in response.headers["Link"]
+
+
+def test_user_teams_without_more_pages_has_no_link_header(standin, tokens):
+    response = api(standin, "/user/teams", tokens["alice"])
+
+    assert "Link" not in response.headers
+
+
+def test_user_teams_lists_only_active_direct_memberships(standin, tokens):
+    def slugs(login):
+        return [t["slug"] for t in api(standin, "/user/teams", tokens[login]).json()]
+
+    assert slugs("alice") == ["Hub-Users"]
+    assert slugs("carol") == ["researchers"], "child-team members are not listed in the parent"
+    assert slugs("dora") == [], "pending invitations are not memberships yet"
+
+
+def test_user_teams_items_are_full_team_objects(standin, tokens):
+    (team,) = api(standin, "/user/teams", tokens["carol"]).json()
+
+    assert (team["name"], team["slug"], team["privacy"], team["permission"]) == (
+        "researchers",
+        "researchers",
+        "closed",
+        "pull",
+    )
+    assert team["parent"]["slug"] == "Hub-Users"
+    assert team["organization"]["login"] == "Demo-Org"
+    expected = {"id", "node_id", "url", "html_url", "members_url", "repositories_url", "members_count"}
+    assert expected <= set(team)
+
+
+def test_user_teams_is_empty_without_read_org(standin):
+    token = sign_in(standin, "alice", scope="user:email")
+
+    response = api(standin, "/user/teams", token)
+
+    assert (response.status_code, response.json()) == (200, [])
+
+
+# -- memberships --------------------------------------------------------------
+
+
+def membership(standin, token, org, team, user):
+    return api(standin, f"/orgs/{org}/teams/{team}/memberships/{user}", token)
+
+
+def test_membership_of_an_active_member(standin, tokens):
+    response = membership(standin, tokens["alice"], "Demo-Org", "Hub-Users", "alice")
+
+    assert response.status_code == 200
+    assert (response.json()["role"], response.json()["state"]) == ("member", "active")
+    assert response.json()["url"].startswith(standin.api_url)
+
+
+def test_membership_of_a_maintainer_has_role_maintainer(standin, tokens):
+    response = membership(standin, tokens["mia"], "Demo-Org", "Hub-Users", "mia")
+
+    assert (response.json()["role"], response.json()["state"]) == ("maintainer", "active")
+
+
+def test_membership_of_an_invited_member_is_pending(standin, tokens):
+    response = membership(standin, tokens["dora"], "Demo-Org", "Hub-Users", "dora")
+
+    assert response.json()["state"] == "pending"
+
+
+@pytest.mark.parametrize("login", ["carol", "gina"])
+def test_child_team_members_are_active_members_of_the_parent(standin, tokens, login):
+    response = membership(standin, tokens[login], "Demo-Org", "Hub-Users", login)
+
+    assert response.status_code == 200
+    assert response.json()["state"] == "active"
+
+
+@pytest.mark.parametrize(
+    "org, team, user",
+    [("Demo-Org", "Hub-Users", "sam"), ("Demo-Org", "no-such-team", "alice"), ("no-such-org", "hub-users", "alice")],
+)
+def test_membership_is_404_otherwise(standin, tokens, org, team, user):
+    response = membership(standin, tokens["alice"], org, team, user)
+
+    assert response.status_code == 404
+    assert response.json()["message"] == "Not Found"
+
+
+def test_membership_lookup_is_case_insensitive(standin, tokens):
+    response = membership(standin, tokens["alice"], "demo-org", "HUB-USERS", "ALICE")
+
+    assert response.status_code == 200
+    assert response.json()["url"].endswith("/memberships/alice")
+
+
+@pytest.mark.parametrize(
+    "team, user, status",
+    [("hub-users", "alice", 204), ("hub-users", "carol", 204), ("hub-users", "gina", 204)]
+    + [("hub-users", "dora", 404), ("hub-users", "sam", 404), ("nope", "alice", 404)],
+)
+def test_legacy_team_member_endpoint(standin, tokens, team, user, status):
+    response = api(standin, f"/orgs/demo-org/teams/{team}/members/{user}", tokens["alice"])
+
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize(
+    "org, user, status",
+    [("demo-org", "alice", 204), ("demo-org", "olga", 204), ("demo-org", "carol", 204)]
+    + [("demo-org", "dora", 404), ("demo-org", "bob", 404), ("big-org", "bob", 204), ("nope", "alice", 404)],
+)
+def test_org_member_endpoint(standin, tokens, org, user, status):
+    response = api(standin, f"/orgs/{org}/members/{user}", tokens["alice"])
+
+    assert response.status_code == status
+
+
+def test_membership_endpoints_need_read_org(standin):
+    token = sign_in(standin, "alice", scope="user:email")
+
+    assert membership(standin, token, "demo-org", "hub-users", "alice").status_code == 404
+    assert api(standin, "/orgs/demo-org/teams/hub-users/members/alice", token).status_code == 404
+    assert api(standin, "/orgs/demo-org/members/alice", token).status_code == 404
+
+
+# -- ETags and the rate limit ---------------------------------------------------
+
+
+def test_matching_if_none_match_is_304_and_not_counted_against_the_rate_limit(standin, tokens):
+    first = api(standin, "/user/teams", tokens["alice"])
+    used = standin.rate_limited_requests
+
+    again = api(standin, "/user/teams", tokens["alice"], **{"If-None-Match": first.headers["ETag"]})
+
+    assert re.fullmatch(r'"[0-9a-f]{64}"', first.headers["ETag"])
+    assert (again.status_code, again.content) == (304, b"")
+    assert standin.rate_limited_requests == used == 1
+    assert again.headers["x-ratelimit-remaining"] == first.headers["x-ratelimit-remaining"]
+    assert standin.counts["GET /user/teams"] == 2
+
+
+def test_stale_etag_gets_the_full_answer(standin, tokens):
+    response = api(standin, "/user", tokens["alice"], **{"If-None-Match": '"stale"'})
+
+    assert response.status_code == 200
+    assert standin.rate_limited_requests == 1
+
+
+# -- switches -----------------------------------------------------------------
+
+
+def test_latency_delays_every_request(standin, tokens):
+    standin.latency = 0.3
+
+    started = time.monotonic()
+    api(standin, "/user", tokens["alice"])
+
+    assert time.monotonic() - started >= 0.3
+
+
+def test_latency_does_not_block_other_requests(standin, tokens):
+    standin.latency = 0.5
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(5) as pool:
+        statuses = list(pool.map(lambda _: api(standin, "/user", tokens["alice"]).status_code, range(5)))
+
+    assert statuses == [200] * 5
+    assert time.monotonic() - started < 1.5
+
+
+def test_5xx_outage_answers_api_and_token_requests_with_an_html_503(standin, tokens):
+    code = code_from(authorize(standin, "alice"))
+    standin.outage = "5xx"
+
+    for response in (api(standin, "/user", tokens["alice"]), exchange(standin, code)):
+        assert response.status_code == 503
+        assert response.headers["Content-Type"].startswith("text/html")
+    assert authorize(standin, "alice").status_code == 302, "the authorize page stays up"
+    standin.outage = None
+    assert "access_token" in exchange(standin, code).json(), "a refused exchange does not use up the code"
+
+
+def test_refuse_outage_refuses_connections_and_recovers_on_the_same_port(standin, tokens):
+    url = standin.url
+    session = requests.Session()
+    session.get(f"{url}/user", headers={"Authorization": f"token {tokens['alice']}"}, timeout=5)
+
+    standin.outage = "refuse"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/user", timeout=5)
+    with pytest.raises(requests.ConnectionError):
+        session.get(f"{url}/user", timeout=5)
+    standin.outage = None
+
+    assert standin.url == url
+    assert api(standin, "/user", tokens["alice"]).status_code == 200
+
+
+def test_rate_limit_403_looks_like_an_exhausted_primary_limit(standin, tokens):
+    standin.rate_limit = "403"
+
+    response = api(standin, "/user", tokens["alice"])
+
+    assert response.status_code == 403
+    assert response.json()["message"] == "API rate limit exceeded for user ID 1."
+    assert "documentation_url" in response.json()
+    assert response.headers["x-ratelimit-remaining"] == "0"
+
+
+def test_rate_limit_429_asks_to_retry_after_60_seconds(standin, tokens):
+    standin.rate_limit = "429"
+
+    response = api(standin, "/user/teams", tokens["alice"])
+
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "60"
+
+
+def test_garbage_json_answers_200_with_a_body_that_is_not_json(standin, tokens):
+    standin.garbage_json = True
+
+    response = api(standin, "/user", tokens["alice"])
+
+    assert response.status_code == 200
+    with pytest.raises(ValueError):
+        response.json()
+
+
+def test_drop_scopes_withholds_scopes_from_the_grant(standin):
+    standin.drop_scopes = {"read:org"}
+
+    token_response = exchange(standin, code_from(authorize(standin, "alice"))).json()
+
+    assert token_response["scope"] == "user:email"
+    assert api(standin, "/user/teams", token_response["access_token"]).json() == []
+
+
+def test_unknown_switch_values_are_refused(standin):
+    with pytest.raises(ValueError):
+        standin.outage = "down"
+    with pytest.raises(TypeError):
+        standin.set_switches(latencyy=1)
+
+
+# -- counts and runtime changes ---------------------------------------------------
+
+
+def test_counts_are_keyed_by_endpoint_template_and_reset(standin, tokens):
+    api(standin, "/orgs/demo-org/teams/hub-users/memberships/alice", tokens["alice"])
+    api(standin, "/orgs/demo-org/teams/students/memberships/alice", tokens["alice"])
+    api(standin, "/user", tokens["alice"], prefix="")
+
+    assert standin.counts["GET /orgs/{org}/teams/{team}/memberships/{user}"] == 2
+    assert standin.counts["GET /user"] == 1
+    assert standin.count_outcomes["GET /orgs/{org}/teams/{team}/memberships/{user} 404"] == 1
+    assert standin.rate_limited_requests == 3
+    standin.reset_counts()
+    assert (dict(standin.counts), standin.rate_limited_requests) == ({}, 0)
+
+
+def test_members_added_and_removed_at_runtime_take_effect_at_once(standin, tokens):
+    path = "/orgs/demo-org/teams/students/members/alice"
+    standin.add_member("demo-org", "students", "alice")
+    try:
+        assert api(standin, path, tokens["alice"]).status_code == 204
+    finally:
+        standin.remove_member("demo-org", "students", "alice")
+
+    assert api(standin, path, tokens["alice"]).status_code == 404
+
+
+def test_users_added_at_runtime_can_sign_in(standin):
+    standin.add_user("newbie", name="New Bie", email=None)
+
+    token = sign_in(standin, "newbie")
+
+    assert api(standin, "/user", token).json()["name"] == "New Bie"
+
+
+# -- HTTP control endpoints --------------------------------------------------------
+
+
+def test_control_counts_and_reset(standin, tokens):
+    api(standin, "/user", tokens["alice"])
+
+    counts = requests.get(f"{standin.url}/_standin/counts", timeout=5).json()
+    reset = requests.post(f"{standin.url}/_standin/reset", timeout=5)
+
+    assert counts["counts"] == {"GET /user": 1}
+    assert counts["rate_limited_requests"] == 1
+    assert reset.status_code == 200
+    assert dict(standin.counts) == {}
+
+
+def test_control_switches_set_the_switches_and_are_not_affected_by_them(standin, tokens):
+    switches = {"latency": 1.0, "outage": "5xx", "rate_limit": "429", "garbage_json": True}
+    assert requests.post(f"{standin.url}/_standin/switches", json=switches, timeout=5).status_code == 200
+
+    started = time.monotonic()
+    counts = requests.get(f"{standin.url}/_standin/counts", timeout=5)
+
+    assert time.monotonic() - started < 0.5 and counts.status_code == 200
+    assert (standin.latency, standin.outage, standin.rate_limit, standin.garbage_json) == (1.0, "5xx", "429", True)
+
+
+def test_control_switches_refuse_with_revert_after(standin):
+    response = requests.post(
+        f"{standin.url}/_standin/switches", json={"outage": "refuse", "revert_after": 0.5}, timeout=5
+    )
+
+    assert response.json()["outage"] == "refuse"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{standin.url}/_standin/counts", timeout=5)
+    time.sleep(1.0)
+    assert requests.get(f"{standin.url}/_standin/counts", timeout=5).status_code == 200
+
+
+def test_control_switches_reject_unknown_names(standin):
+    response = requests.post(f"{standin.url}/_standin/switches", json={"outtage": "5xx"}, timeout=5)
+
+    assert response.status_code == 400
+    assert "outtage" in response.json()["error"]
+
+
+def test_control_members_adds_and_removes(standin, tokens):
+    path = "/orgs/demo-org/teams/students/memberships/carol"
+
+    add = {"action": "add", "org": "demo-org", "team": "students", "user": "carol", "state": "pending"}
+    requests.post(f"{standin.url}/_standin/members", json=add, timeout=5)
+    pending = api(standin, path, tokens["carol"]).json()["state"]
+    remove = {"action": "remove", "org": "demo-org", "team": "students", "user": "carol"}
+    requests.post(f"{standin.url}/_standin/members", json=remove, timeout=5)
+
+    assert pending == "pending"
+    assert api(standin, path, tokens["carol"]).status_code == 404
+
+
+def test_control_members_says_when_the_team_does_not_exist(standin):
+    body = {"action": "add", "org": "demo-org", "team": "nope", "user": "carol"}
+
+    response = requests.post(f"{standin.url}/_standin/members", json=body, timeout=5)
+
+    assert response.status_code == 404
+    assert "demo-org:nope" in response.json()["error"]
+
+
+# -- the community file and the command line ---------------------------------------
+
+
+def test_demo_community_has_the_documented_cast():
+    demo = load_community(DEMO_COMMUNITY)
+
+    assert demo.is_team_member("demo-org", "hub-users", "alice")
+    assert demo.is_team_member("demo-org", "hub-users", "carol")
+    assert [t.slug for t in demo.teams_of("carol")] == ["researchers"]
+    assert demo.team_membership("demo-org", "hub-users", "dora").state == "pending"
+    assert demo.is_team_member("demo-org", "hub-champions", "champ")
+    assert demo.is_team_member("demo-org", "students", "sam")
+    assert not demo.is_org_member("demo-org", "eve")
+    assert demo.is_team_member("other-org", "friends", "eve")
+    assert demo.user("alice").name == "Alice Admirer"
+
+
+def test_community_loads_from_json(tmp_path):
+    path = tmp_path / "community.json"
+    path.write_text('{"orgs": {"o": {"teams": {"t": {"members": ["u"]}}}}}')
+
+    assert load_community(path).is_team_member("o", "t", "u")
+
+
+def test_community_with_an_unknown_parent_is_refused_with_a_clear_message():
+    with pytest.raises(CommunityError, match="names parent `nope`, which is not a team of `o`"):
+        load_community({"orgs": {"o": {"teams": {"t": {"parent": "nope"}}}}})
+
+
+def test_module_runs_as_a_script_and_prints_its_url():
+    command = [sys.executable, "-m", "hubextras.testing.github", "--port", "0", "--quiet"]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(process.stdout, selectors.EVENT_READ)
+                assert selector.select(timeout=20), "the stand-in printed nothing within 20 s"
+            url = process.stdout.readline().strip()
+            counts = requests.get(f"{url}/_standin/counts", timeout=5)
+            approval = requests.get(
+                f"{url}/login/oauth/authorize",
+                params={"redirect_uri": CALLBACK, "login": "alice"},
+                timeout=5,
+                allow_redirects=False,
+            )
+        finally:
+            process.send_signal(signal.SIGINT)
+            exit_code = process.wait(timeout=10)
+
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url) and not url.endswith(":0")
+    assert (counts.status_code, approval.status_code) == (200, 302)
+    assert exit_code == 0, "Ctrl-C stops it cleanly"
