@@ -23,7 +23,7 @@ from requests.utils import parse_header_links
 from tornado import web
 from tornado.httpclient import HTTPClientError
 from tornado.iostream import StreamClosedError
-from traitlets import Bool, Integer, Set, Unicode, default, validate
+from traitlets import Bool, Dict, Integer, Set, Unicode, default, validate
 
 from ..config import HubExtras
 from .metrics import GITHUB_LATENCY, GITHUB_REQUESTS, LOGINS, REFRESHES, endpoint_label, outcome_label
@@ -142,6 +142,9 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
         help="""Not used: teams are always kept in `auth_state["teams"]` (as `org:team` strings,
         for the orgs this hub is configured with).""",
     )
+
+    # /user/teams listings started alongside /user, by access token, until update_auth_model takes them
+    _teams_prefetch = Dict()
 
     @default("scope")
     def _default_scope(self):
@@ -336,9 +339,12 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
             answer = await self._github_get(f"{self.github_api}/orgs/{org}/members/{username}", token)
         return answer.code == 204
 
-    async def _resolve(self, username: str, token: str, cache: dict) -> tuple[TeamMembership, dict, bool]:
-        """The user's teams: listed once, then child-team checks only where still needed, in parallel."""
-        pages, changed = await self._list_teams(token, cache.get("pages", []))
+    async def _resolve(self, username: str, token: str, cache: dict, listing=None) -> tuple[TeamMembership, dict, bool]:
+        """The user's teams: listed once, then child-team checks only where still needed, in parallel.
+
+        `listing`: a /user/teams listing already under way (started alongside /user at sign-in).
+        """
+        pages, changed = await (listing or self._list_teams(token, cache.get("pages", [])))
         membership = TeamMembership.from_github([t for p in pages for t in p["teams"]])
         to_check = teams_to_check(
             membership,
@@ -367,6 +373,19 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
         return membership, new_cache, changed
 
     # --- sign-in ------------------------------------------------------------------------------
+
+    async def token_to_user(self, token_info):
+        """Ask for /user and the user's teams at once: both need only the token."""
+        token = token_info.get("access_token")
+        if token and set(parse_granted_scopes(token_info.get("scope", ""))) & ORG_READ_SCOPES:
+            self._teams_prefetch[token] = asyncio.ensure_future(self._list_teams(token, []))
+        try:
+            return await super().token_to_user(token_info)
+        except BaseException:
+            listing = self._teams_prefetch.pop(token, None)
+            if listing is not None:
+                listing.cancel()
+            raise
 
     async def build_auth_state_dict(self, token_info, user_info):
         auth_state = super().build_auth_state_dict(token_info, user_info)
@@ -398,8 +417,9 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
     async def update_auth_model(self, auth_model):
         auth_model = await super().update_auth_model(auth_model)
         auth_state = auth_model["auth_state"]
+        listing = self._teams_prefetch.pop(auth_state["access_token"], None)
         if set(auth_state["scope"]) & ORG_READ_SCOPES:
-            membership, cache, _ = await self._resolve(auth_model["name"], auth_state["access_token"], {})
+            membership, cache, _ = await self._resolve(auth_model["name"], auth_state["access_token"], {}, listing)
             decision = self._decide(membership, cache["member_orgs"])
         else:
             cache, decision = {"checked_at": time.time()}, AccessDecision(

@@ -113,7 +113,7 @@ class HubProcess:
         c.JupyterHub.cookie_secret_file = "{self.workdir}/jupyterhub_cookie_secret"
         c.JupyterHub.pid_file = "{self.workdir}/jupyterhub.pid"
         c.JupyterHub.log_level = "DEBUG" if os.environ.get("HUBEXTRAS_DEBUG") else "INFO"
-        c.GitHubTeamsAuthenticator.oauth_callback_url = "{self.url}/hub/oauth_callback"
+        c.GitHubOAuthenticator.oauth_callback_url = "{self.url}/hub/oauth_callback"
         c.GitHubTeamsAuthenticator.allowed_teams = {self.allowed_teams!r}
         c.GitHubTeamsAuthenticator.admin_teams = {self.admin_teams!r}
         c.HubExtras.community_name = "Test Community"
@@ -123,9 +123,9 @@ class HubProcess:
         """
         if not self.real_github:
             settings += f"""
-        c.GitHubTeamsAuthenticator.github_url = "{self.standin.url}"
-        c.GitHubTeamsAuthenticator.client_id = "hubextras-test"
-        c.GitHubTeamsAuthenticator.client_secret = "hubextras-test-secret"
+        c.GitHubOAuthenticator.github_url = "{self.standin.url}"
+        c.GitHubOAuthenticator.client_id = "hubextras-test"
+        c.GitHubOAuthenticator.client_secret = "hubextras-test-secret"
         """
         admin_service = f"""
         from hubextras.config import add_role, add_service
