@@ -316,7 +316,8 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
                 page = cached
             elif answer.code == 200 and isinstance(answer.data, list):
                 teams = [_slim_team(t) for t in answer.data]
-                page = {"url": url, "etag": answer.headers.get("ETag"), "teams": teams, "next": next_link(answer.headers)}
+                etag, next_url = answer.headers.get("ETag"), next_link(answer.headers)
+                page = {"url": url, "etag": etag, "teams": teams, "next": next_url}
                 changed = changed or cached is None or cached["teams"] != teams
             else:
                 raise GitHubUnavailable(f"GitHub answered {answer.code} when listing teams")
@@ -339,7 +340,9 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
             answer = await self._github_get(f"{self.github_api}/orgs/{org}/members/{username}", token)
         return answer.code == 204
 
-    async def _resolve(self, username: str, token: str, cache: dict, listing=None) -> tuple[TeamMembership, dict, bool]:
+    async def _resolve(
+        self, username: str, token: str, cache: dict, listing=None
+    ) -> tuple[TeamMembership, dict, bool]:
         """The user's teams: listed once, then child-team checks only where still needed, in parallel.
 
         `listing`: a /user/teams listing already under way (started alongside /user at sign-in).
@@ -411,7 +414,9 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
             LOGINS.labels("github_error").inc()
             self.log.warning("Sign-in failed, unreadable answer from GitHub: %r", e)
             raise web.HTTPError(
-                502, "GitHub sent an answer this hub could not read, so you were not signed in. Try again in a few minutes."
+                502,
+                "GitHub sent an answer this hub could not read, so you were not signed in. "
+                "Try again in a few minutes.",
             ) from None
 
     async def update_auth_model(self, auth_model):
