@@ -6,16 +6,17 @@ settings with `HubExtras.from_config(c)` so the snippets stay declarative.
 
 from __future__ import annotations
 
+import re
 import sys
 from glob import glob
 from pathlib import Path
 
-from traitlets import Dict, Integer, List, Unicode, validate
+from traitlets import Dict, Integer, List, TraitError, Unicode, validate
 from traitlets.config import Config, LoggingConfigurable
 
-from .auth.teams import parse_team
-
 PACKAGE_DIR = Path(__file__).resolve().parent
+# a path below the user's server, as the login page's interface selector puts it after /hub/user-redirect/
+INTERFACE_PATH = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*(/[A-Za-z0-9._~-]+)*/?")
 
 
 def data_dir(name: str) -> Path:
@@ -73,7 +74,8 @@ class HubExtras(LoggingConfigurable):
     champions_team = Unicode(
         "",
         config=True,
-        help="""GitHub team of the hub champions, as `org:team-slug` (for example `myorg:hub-champions`).
+        help="""GitHub team of the hub champions, as `org:team-slug` (for example `myorg:hub-champions`),
+        or, with another authenticator (Google), the name of the JupyterHub group of the champions.
 
         Its JupyterHub group (named the same, case-folded) is granted the champions' role,
         which lets its members use the shared-data and servers panels.
@@ -83,8 +85,11 @@ class HubExtras(LoggingConfigurable):
 
     @validate("champions_team")
     def _valid_champions_team(self, proposal):
+        from .auth.teams import parse_team  # here: hubextras.auth imports this module
+
         value = proposal["value"]
-        return str(parse_team(value)) if value else ""
+        # a GitHub team is `org:team`; with another authenticator it is a plain group name
+        return str(parse_team(value)) if ":" in value else value.strip()
 
     contact = Unicode(
         "",
@@ -108,9 +113,13 @@ class HubExtras(LoggingConfigurable):
 
     logo_url = Unicode("", config=True, help="URL of the community logo on the login page; empty: no logo.")
 
-    operated_by = Unicode("", config=True, help='"Operated by" line on the login page (HTML allowed); empty: not shown.')
+    operated_by = Unicode(
+        "", config=True, help='"Operated by" line on the login page (HTML allowed); empty: not shown.'
+    )
     funded_by = Unicode("", config=True, help='"Funded by" line on the login page (HTML allowed); empty: not shown.')
-    designed_by = Unicode("", config=True, help='"Designed by" line on the login page (HTML allowed); empty: not shown.')
+    designed_by = Unicode(
+        "", config=True, help='"Designed by" line on the login page (HTML allowed); empty: not shown.'
+    )
 
     announcements = List(
         Unicode(),
@@ -131,6 +140,30 @@ class HubExtras(LoggingConfigurable):
         for example `{"JupyterLab": "lab", "Notebook": "tree", "RStudio": "rstudio"}`.
         Empty: no selector; people land on the hub's home page.""",
     )
+
+    @validate("faq")
+    def _valid_faq(self, proposal):
+        for number, entry in enumerate(proposal["value"], start=1):
+            question, answer = entry.get("question"), entry.get("answer")
+            if not (isinstance(question, str) and question.strip() and isinstance(answer, str) and answer.strip()):
+                raise TraitError(
+                    f"HubExtras.faq entry {number} is {entry!r}: each entry needs a non-empty "
+                    '"question" and "answer" text, for example {"question": "Who can log in?", '
+                    '"answer": "Members of our GitHub team."}.'
+                )
+        return proposal["value"]
+
+    @validate("login_interfaces")
+    def _valid_login_interfaces(self, proposal):
+        for label, path in proposal["value"].items():
+            if not (isinstance(label, str) and label.strip()):
+                raise TraitError(f"HubExtras.login_interfaces has an empty label for {path!r}: name each interface.")
+            if not (isinstance(path, str) and INTERFACE_PATH.fullmatch(path) and ".." not in path.split("/")):
+                raise TraitError(
+                    f"HubExtras.login_interfaces[{label!r}] is {path!r}: give the path inside the user's "
+                    'server without a leading slash, for example "lab", "tree" or "rstudio".'
+                )
+        return proposal["value"]
 
     @property
     def contact_text(self) -> str:

@@ -207,7 +207,7 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
     @property
     def _champions_team(self) -> set[TeamRef]:
         team = HubExtras(parent=self).champions_team
-        return {parse_team(team)} if team else set()
+        return {parse_team(team)} if ":" in team else set()
 
     @property
     def _configured_teams(self) -> frozenset[TeamRef]:
