@@ -1,0 +1,25 @@
+"""docs/profiles.md documents every setting of the profile spawners and shows the form's screenshot."""
+
+from pathlib import Path
+
+import pytest
+
+from hubextras.spawners import ProfilesSpawner
+from hubextras.spawners.kube import ProfilesKubeSpawner
+from hubextras.spawners.local import ProfilesLocalSpawner
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "profiles.md"
+
+
+@pytest.mark.parametrize("cls", [ProfilesSpawner, ProfilesKubeSpawner, ProfilesLocalSpawner])
+def test_every_setting_we_add_has_help_and_is_in_the_operator_page(cls):
+    ours = {name: trait for name, trait in cls.class_traits(config=True).items()
+            if trait.this_class.__module__.startswith("hubextras")}
+    assert ours, f"{cls.__name__} adds no settings"
+    text = DOC.read_text()
+    missing = [name for name in ours if f"`{name}`" not in text]
+    assert missing == [] and all(trait.help for trait in ours.values())
+
+
+def test_operator_page_links_the_screenshot_the_browser_test_takes():
+    assert "_static/screenshots/spawn-form.png" in DOC.read_text()

@@ -1,0 +1,154 @@
+"""Profiles in a real hub: refusals through the REST API and the form, the 403 page, and Chromium starting a server.
+
+One hub for the module, spawner `profiles-local` (the bundled snippet's default), a profile
+list where every profile needs a demo-org team, plus a tiny 1-CPU, 3 GB profile whose limits
+the browser test reads from inside the started server.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+PROFILES = """
+from hubextras.profiles.examples import example_profile_list, interface_option
+_members = ["demo-org:hub-users", "demo-org:researchers"]
+_profiles = example_profile_list()
+for _profile in _profiles:
+    _profile.setdefault("allowed_groups", _members)
+_profiles.append({
+    "display_name": "Tiny: 1 CPU, 3 GB",
+    "slug": "tiny",
+    "description": "For trying things out.",
+    "allowed_groups": _members,
+    "kubespawner_override": {"cpu_limit": 1, "mem_limit": "3G", "environment": {"HUBEXTRAS_PROFILE": "tiny"}},
+    "profile_options": {
+        "interface": interface_option(),
+        "gpu": {"display_name": "GPU", "choices": {
+            "none": {"display_name": "No GPU"},
+            "a100": {"display_name": "One A100", "allowed_groups": ["demo-org:researchers"],
+                     "kubespawner_override": {"extra_resource_limits": {"nvidia.com/gpu": "1"}}},
+        }},
+    },
+})
+c.ProfilesSpawner.profile_list = _profiles
+c.Spawner.http_timeout = 60
+c.Spawner.start_timeout = 90
+"""
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "_static" / "screenshots" / "spawn-form.png"
+
+
+@pytest.fixture(scope="module")
+def hub(hub_factory):
+    return hub_factory(pre_config=PROFILES)
+
+
+@pytest.fixture(scope="module")
+def alice(hub):
+    """Alice (demo-org:hub-users) signed in; her refused starts must leave no trace."""
+    return hub.login("alice")
+
+
+def no_server_and_no_home(hub, name):
+    servers = hub.api("GET", f"/users/{name}").json()["servers"]
+    return servers == {} and not (hub.workdir / "home" / name).exists()
+
+
+REFUSALS = {
+    "unknown profile": ({"profile": "huge"}, "no profile 'huge'"),
+    "profile hidden from this user": (
+        {"profile": "large"}, "only for members of the GitHub teams `demo-org:researchers`"),
+    "unknown choice key": ({"profile": "small", "image": "windows"}, "'windows' is not a choice for 'Image'"),
+    "choice hidden by team": ({"profile": "tiny", "gpu": "a100"}, "'One A100' for 'GPU' is only for members"),
+    "unlisted value when unlisted is disabled": (
+        {"profile": "tiny", "interface--unlisted-choice": "/x"}, "entering your own value is not enabled"),
+    "value not matching the regex in full": (
+        {"profile": "small", "image--unlisted-choice": "quay.io/a/b"}, "Must be a public image with a tag"),
+    "malformed image reference": (
+        {"profile": "small", "image--unlisted-choice": "quay.io/a b:1"}, "expected an image reference such as"),
+    "wrong JSON types": ({"profile": {"slug": "small"}}, "must be a text value (a JSON string), not dict"),
+    "oversized strings": ({"profile": "small", "image--unlisted-choice": "q/" + "a" * 600 + ":1"}, "at most 512"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=list(REFUSALS))
+def test_rest_api_refuses_a_bad_request_with_a_400_saying_why_and_starts_nothing(hub, alice, case):
+    options, words = REFUSALS[case]
+    r = hub.api("POST", "/users/alice/server", json=options)
+    assert r.status_code == 400, r.text
+    assert words in r.json()["message"]
+    assert no_server_and_no_home(hub, "alice")
+
+
+def form_post(hub, session, data):
+    form = session.get(f"{hub.url}/hub/spawn", timeout=30)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text) or re.search(r"_xsrf=([^&\"']+)", form.text)
+    return session.post(f"{hub.url}/hub/spawn", data={**data, "_xsrf": xsrf[1]}, timeout=60, allow_redirects=False)
+
+
+def test_form_refuses_a_hidden_profile_with_a_400_page_saying_why(hub, alice):
+    r = form_post(hub, alice, {"profile": "large"})
+    assert r.status_code == 400
+    assert "only for members of the GitHub teams `demo-org:researchers`" in r.text
+    assert "Choose a server profile" in r.text  # the form is shown again
+    assert no_server_and_no_home(hub, "alice")
+
+
+def test_form_refuses_an_empty_custom_image_saying_what_to_enter(hub, alice):
+    r = form_post(hub, alice, {"profile": "small", "profile-option-small--image": "unlisted-choice",
+                               "profile-option-small--image--unlisted-choice": ""})
+    assert r.status_code == 400 and "Enter a value for &#39;Image&#39;" in r.text
+    assert no_server_and_no_home(hub, "alice")
+
+
+def test_form_shows_only_the_profiles_of_the_users_teams(hub, alice):
+    html = alice.get(f"{hub.url}/hub/spawn", timeout=30).text
+    assert "Tiny: 1 CPU, 3 GB" in html and "Medium: 16 CPU, 128 GB" in html
+    assert "Large: 64 CPU, 512 GB" not in html and "One A100" not in html
+
+
+def test_user_allowed_no_profile_gets_a_403_page_saying_why_and_whom_to_ask(hub):
+    sam = hub.login("sam")  # demo-org:students may sign in, but no profile is for students
+    r = sam.get(f"{hub.url}/hub/spawn", timeout=30)
+    assert r.status_code == 403
+    assert "None of your GitHub teams gives you a server on this hub" in r.text and "hub champion" in r.text
+
+
+def test_rest_api_start_for_a_user_allowed_no_profile_is_a_403(hub):
+    hub.login("sam")
+    r = hub.api("POST", "/users/sam/server", json={})
+    assert r.status_code == 403 and "Ask a hub champion" in r.json()["message"]
+
+
+@pytest.mark.browser
+def test_chromium_user_picks_a_profile_and_the_server_starts_with_its_limits_and_interface(hub, page):
+    from hubextras.testing.browser import sign_in
+
+    home = hub.workdir / "home" / "carol"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "proc-self").symlink_to("/proc/self")  # lets the contents API read the server's own /proc entries
+
+    sign_in(page, hub, "carol")
+    page.goto(f"{hub.url}/hub/spawn")
+    assert page.get_by_role("radio", name="Large: 64 CPU, 512 GB").is_visible()  # carol is a researcher
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)  # for docs/profiles.md
+    page.get_by_role("radio", name="Tiny: 1 CPU, 3 GB").check()
+    page.get_by_label("Interface for Tiny").select_option(label="Classic Notebook")
+    page.get_by_role("button", name="Start").click()
+
+    page.wait_for_url(re.compile(r".*/user/carol/tree.*"), timeout=90_000)
+    page.wait_for_selector("#main-panel, .jp-FileBrowser, #filebrowser", timeout=60_000)
+    limits = page.request.get(f"{hub.url}/user/carol/api/contents/proc-self/limits?type=file&format=text").json()
+    status = page.request.get(f"{hub.url}/user/carol/api/contents/proc-self/status?type=file&format=text").json()
+    assert re.search(r"Max address space\s+3221225472\s+3221225472", limits["content"])
+    assert len(re.search(r"Cpus_allowed_list:\s*(\S+)", status["content"])[1].split(",")) == 1
+    assert "-" not in re.search(r"Cpus_allowed_list:\s*(\S+)", status["content"])[1]
+    assert hub.api("DELETE", "/users/carol/server").status_code in (202, 204)
+
+
+def test_hub_log_has_one_warning_naming_the_kubernetes_only_keys(hub, alice):
+    alice.get(f"{hub.url}/hub/spawn", timeout=30)  # makes sure a spawner exists
+    warnings = [line for line in hub.log_path.read_text(errors="replace").splitlines()
+                if "ignores these profile override keys" in line]
+    assert len(warnings) == 1 and "extra_resource_limits, node_selector" in warnings[0]

@@ -1,0 +1,84 @@
+"""Every pod and PVC ProfilesKubeSpawner can make validates against the Kubernetes schema (strict mode)."""
+
+import asyncio
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
+import kubernetes_validate
+import pytest
+from kube_emulator import kubeconfig_for
+from kubernetes_asyncio.client import ApiClient
+from profile_fakes import fake_user, kube_spawner
+
+from hubextras.profiles.engine import normalize_profile_list
+from hubextras.profiles.examples import example_profile_list
+
+KUBERNETES_VERSIONS = ["1.25", "1.31", "1.37"]
+CUSTOM_IMAGE = "quay.io/jupyter/scipy-notebook:2024-05-27"
+
+
+def every_combination():
+    """user_options for every profile × every choice of each option (custom values included)."""
+    for profile in normalize_profile_list(example_profile_list()):
+        options = profile.get("profile_options", {})
+        per_option = []
+        for name, option in options.items():
+            picks = [{name: key} for key in option["choices"]]
+            if option["unlisted_choice"]["enabled"]:
+                picks.append({name: "unlisted-choice", f"{name}--unlisted-choice": CUSTOM_IMAGE})
+            per_option.append(picks)
+        for picks in itertools.product(*per_option):
+            yield {"profile": profile["slug"], **{k: v for pick in picks for k, v in pick.items()}}
+
+
+COMBINATIONS = list(every_combination())
+
+
+def test_the_example_has_the_expected_number_of_combinations():
+    assert len(COMBINATIONS) == 4 * 4 * 3
+
+
+@pytest.fixture(scope="module")
+def manifests(tmp_path_factory):
+    """(user_options, pod, pvc) for every combination, as plain API dicts, built by a researcher champion.
+
+    Building manifests needs a kubeconfig but no API server.
+    """
+
+    async def build():
+        api_client = ApiClient()
+        user = fake_user("carol", groups=["demo-org:hub-users", "demo-org:researchers", "demo-org:hub-champions"])
+        spawner = kube_spawner(None, user)
+        built = []
+        for options in COMBINATIONS:
+            spawner.clear_state()
+            await spawner.apply_profile_options(options)
+            pod = api_client.sanitize_for_serialization(await spawner.get_pod_manifest())
+            pvc = api_client.sanitize_for_serialization(spawner.get_pvc_manifest())
+            built.append((options, pod, pvc))
+        await api_client.close()
+        return built
+
+    # in a thread of its own: a session's Playwright browser may hold this thread's event loop
+    with kubeconfig_for("http://127.0.0.1:1", tmp_path_factory.mktemp("kube")), ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, build()).result()
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_pod_and_pvc_manifests_validate_strictly(manifests, version):
+    checked = 0
+    for options, pod, pvc in manifests:
+        for manifest in (pod, pvc):
+            try:
+                kubernetes_validate.validate(manifest, version, strict=True)
+            except kubernetes_validate.ValidationError as e:
+                pytest.fail(f"{manifest['kind']} for {options} is invalid on Kubernetes {version}: {e}")
+            checked += 1
+    assert checked == 2 * len(COMBINATIONS)
+
+
+def test_manifests_differ_as_the_choices_do(manifests):
+    images = {pod["spec"]["containers"][0]["image"] for _, pod, _ in manifests}
+    selectors = {tuple(pod["spec"]["nodeSelector"].values()) for _, pod, _ in manifests}
+    assert CUSTOM_IMAGE in images and len(images) == 4
+    assert selectors == {("n2-highmem-4",), ("n2-highmem-16",), ("n2-highmem-64",)}
