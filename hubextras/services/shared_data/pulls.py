@@ -1,0 +1,290 @@
+"""Pulling into the shared folder from a public git repository or an http(s) URL, with progress lines.
+
+A pull is staged in a temporary folder next to its destination and placed with one rename, so people
+see the old content or the complete new one. Progress goes to `PullJob.lines`, which pages stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import posixpath
+import re
+import secrets
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+from . import archives, quota
+from .errors import PullFailed, QuotaExceeded, SharedDataError
+from .links import repository_folder
+from .paths import check_name, relative_parts
+from .store import SharedStore
+
+GIT_SCHEMES = ("http", "https", "git")
+SAFE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
+
+
+def check_git_source(url: str, ref: str) -> None:
+    """Refuse URLs git must not follow (local paths, ssh, helpers) and refs that could be options."""
+    parts = urlsplit(url)
+    if parts.scheme not in GIT_SCHEMES or not parts.netloc:
+        raise SharedDataError(
+            f"`{url[:200]}` is not a public git repository URL. Use an http(s):// or git:// URL, "
+            "like https://github.com/org/course-material."
+        )
+    if ref and (not SAFE_REF.match(ref) or ".." in ref):
+        raise SharedDataError(f"`{ref[:80]}` is not a branch or tag name. Leave it empty for the default branch.")
+
+
+def check_download_source(url: str) -> str:
+    """The file name an http(s) URL downloads to; refused if the URL is not http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SharedDataError(f"`{url[:200]}` is not an http(s) URL. Give a link starting with https://.")
+    name = posixpath.basename(unquote(parts.path).rstrip("/")) or "download"
+    return check_name(name)
+
+
+@dataclass
+class PullJob:
+    """One pull in progress or done: its progress lines, and how it ended."""
+
+    id: str
+    user: str
+    source: str
+    lines: list[str] = field(default_factory=list)
+    state: str = "running"  # running, done or failed
+    result: str = ""
+    error: str = ""
+    started: float = field(default_factory=time.time)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Future | None = None
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "user": self.user,
+            "source": self.source,
+            "state": self.state,
+            "result": self.result,
+            "error": self.error,
+            "lines": self.lines,
+        }
+
+
+class Puller:
+    """Runs pulls for a store, within the limits the operator set."""
+
+    def __init__(
+        self,
+        store: SharedStore,
+        *,
+        limits: archives.ArchiveLimits,
+        max_download_bytes: int,
+        timeout_seconds: float,
+        git: str = "git",
+    ):
+        self.store, self.limits = store, limits
+        self.max_download_bytes, self.timeout_seconds, self.git = max_download_bytes, timeout_seconds, git
+        self.jobs: dict[str, PullJob] = {}
+
+    def start(self, user: str, source: dict, on_done) -> PullJob:
+        """Check the request at once (bad input is refused before anything runs), then pull in the background."""
+        kind, url = source.get("kind"), str(source.get("url") or "").strip()
+        ref, into = str(source.get("ref") or "").strip(), str(source.get("into") or "")
+        name, replace = str(source.get("name") or ""), bool(source.get("replace"))
+        relative_parts(into)
+        if kind == "git":
+            check_git_source(url, ref)
+            name = name or repository_folder(url)
+        elif kind == "url":
+            filename = check_download_source(url)
+            name = name or (archives.archive_stem(filename) if archives.archive_kind(filename) else filename)
+        else:
+            raise SharedDataError("Say what to pull from: `kind` is `git` (a repository) or `url` (a file or archive).")
+        check_name(name)
+        destination = "/".join([*relative_parts(into), name])
+        job = PullJob(secrets.token_urlsafe(12), user, url)
+        self.jobs[job.id] = job
+        work = (
+            self._git(job, url, ref, into, destination, replace)
+            if kind == "git"
+            else self._download(job, url, into, destination, replace)
+        )
+        task = asyncio.ensure_future(self._run(job, work, on_done))
+        job.task = task
+        return job
+
+    async def _run(self, job: PullJob, work, on_done) -> None:
+        try:
+            job.result = await asyncio.wait_for(work, self.timeout_seconds)
+            job.state = "done"
+            job.say(f"Done: `{job.result}` is in the shared folder.")
+        except asyncio.TimeoutError:
+            job.state, job.error = (
+                "failed",
+                f"The pull took longer than {self.timeout_seconds:g} seconds and was stopped.",
+            )
+        except SharedDataError as refusal:
+            job.state, job.error = "failed", str(refusal)
+        except Exception as crash:  # the page must hear about any failure, not wait forever
+            job.state, job.error = "failed", f"The pull failed: {crash}"
+        if job.error:
+            job.say(f"Failed: {job.error} Nothing was changed.")
+        on_done(job)
+
+    @contextmanager
+    def _staging(self, into: str):
+        """A staging area inside `into`, removed afterwards with the folders made for it if they stayed empty."""
+        folder = self.store.locate(into)
+        made = [f for f in [folder, *folder.parents] if f.is_relative_to(self.store.root) and not os.path.lexists(f)]
+        staging = self.store.staging_area(into)
+        try:
+            yield staging
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            for empty in made:
+                try:
+                    empty.rmdir()  # only succeeds when the pull put nothing there
+                except OSError:
+                    break
+
+    def _fits(self, staging: Path) -> int:
+        """The staged bytes, refused if they do not fit (staging areas are not counted as used)."""
+        size = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file() and not f.is_symlink())
+        quota.check_fits(self.store.usage(), size)
+        return size
+
+    async def _git(self, job: PullJob, url: str, ref: str, into: str, destination: str, replace: bool) -> str:
+        with self._staging(into) as staging:
+            checkout = staging / "checkout"
+            args = [
+                self.git,
+                "clone",
+                "--depth",
+                "1",
+                "--progress",
+                *(["--branch", ref] if ref else []),
+                "--",
+                url,
+                str(checkout),
+            ]
+            job.say(f"Cloning {url}" + (f" at {ref}" if ref else "") + " …")
+            env = {
+                **os.environ,
+                "GIT_TERMINAL_PROMPT": "0",
+                "GIT_ALLOW_PROTOCOL": "http:https:git",
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "HOME": str(staging),
+            }
+            process = await asyncio.create_subprocess_exec(
+                *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env
+            )
+            errors = []
+            try:
+                async for line in _progress_lines(process.stderr):
+                    errors.append(line)
+                    job.say(line)
+                await process.wait()
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+            if process.returncode != 0:
+                reason = next((e for e in reversed(errors) if e.startswith(("fatal", "error", "warning"))), "")
+                raise PullFailed(
+                    f"git could not clone `{url}`"
+                    + (f" at `{ref}`" if ref else "")
+                    + f": {reason or 'git exited with ' + str(process.returncode)}. Check the URL and "
+                    "the branch or tag, and that the repository is public."
+                )
+            shutil.rmtree(checkout / ".git")  # people get the files, not the history
+            size = self._fits(staging)
+            job.say(f"Cloned {quota.human_bytes(size)}; placing it at `{destination}` …")
+            self.store.place(checkout, destination, replace=replace)
+            return destination
+
+    async def _download(self, job: PullJob, url: str, into: str, destination: str, replace: bool) -> str:
+        with self._staging(into) as staging:
+            filename = check_download_source(url)
+            download = staging / filename
+            limit = min(self.max_download_bytes, self.store.usage().free)
+            received = [0, 0.0]
+            job.say(f"Downloading {url} …")
+            with open(download, "wb") as out:
+
+                def take(chunk: bytes) -> None:
+                    received[0] += len(chunk)
+                    if received[0] > limit:
+                        raise QuotaExceeded(
+                            f"The download passed {quota.human_bytes(limit)} (the download limit or "
+                            "the shared folder's free space) and was stopped."
+                        )
+                    out.write(chunk)
+                    if time.monotonic() - received[1] > 0.5:
+                        received[1] = time.monotonic()
+                        job.say(f"Downloaded {quota.human_bytes(received[0])}")
+
+                request = HTTPRequest(
+                    url,
+                    streaming_callback=take,
+                    follow_redirects=True,
+                    max_redirects=5,
+                    request_timeout=self.timeout_seconds,
+                    user_agent="hubextras-shared-data",
+                )
+                try:
+                    await AsyncHTTPClient().fetch(request)
+                except HTTPClientError as failure:
+                    raise PullFailed(
+                        f"The server at `{url}` answered {failure.code} ({failure.message}). Check the link."
+                    ) from None
+                except OSError as failure:
+                    raise PullFailed(f"Could not reach `{url}`: {failure}. Check the link.") from None
+            job.say(f"Downloaded {quota.human_bytes(received[0])}.")
+            if archives.archive_kind(filename):
+                unpacked = staging / "unpacked"
+                unpacked.mkdir()
+                job.say(f"Unpacking {filename} …")
+                archives.unpack(download, unpacked, self.limits)
+                download.unlink()
+                self._fits(staging)
+                self.store.place(unpacked, destination, replace=replace)
+            else:
+                self._fits(staging)
+                self.store.place(download, destination, replace=replace)
+            return destination
+
+
+PROGRESS = re.compile(r"^(?P<phase>[^:]+):\s+(?P<percent>\d+)%")
+
+
+async def _progress_lines(stream: asyncio.StreamReader):
+    """git's progress: lines ended by `\\r` (updates in place) or `\\n`, each phase in steps of 10% at most."""
+    buffer, shown = b"", {}
+    while chunk := await stream.read(4096):
+        buffer += chunk
+        *complete, buffer = re.split(rb"[\r\n]", buffer)
+        for raw in complete:
+            line = raw.decode("utf-8", "replace").strip()
+            progress = PROGRESS.match(line)
+            if progress and "done" not in line:
+                percent = int(progress["percent"])
+                if percent - shown.get(progress["phase"], -10) < 10:
+                    continue
+                shown[progress["phase"]] = percent
+            if line:
+                yield line
+    if buffer.strip():
+        yield buffer.decode("utf-8", "replace").strip()
