@@ -7,6 +7,7 @@ settings with `HubExtras.from_config(c)` so the snippets stay declarative.
 from __future__ import annotations
 
 import re
+import socket
 import sys
 from glob import glob
 from pathlib import Path
@@ -222,3 +223,16 @@ def add_service(c: Config, service: dict) -> None:
 def add_custom_scopes(c: Config, scopes: dict) -> None:
     """Declare custom scopes (`custom:...`) once, keeping any the operator declared."""
     c.JupyterHub.custom_scopes = {**configured(c.JupyterHub, "custom_scopes", {}), **scopes}
+
+
+def service_url(c: Config, name: str, url: str | None = None) -> str:
+    """Where a managed service listens: `url` if the operator gave one, else the URL it was already
+    registered with (so a snippet run twice changes nothing), else a free port on 127.0.0.1."""
+    if url:
+        return url
+    for service in configured(c.JupyterHub, "services", []):
+        if service.get("name") == name and service.get("url"):
+            return service["url"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"

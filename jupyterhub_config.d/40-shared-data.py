@@ -1,10 +1,9 @@
 # Shared data (see docs/shared-data-operators.md): the hub runs the service; champions and admins write,
 # every signed-in user reads. Operators tune it with `c.SharedDataService.<trait>`, forwarded to the service.
-import socket
 import sys
 
 from hubextras.auth.teams import parse_team
-from hubextras.config import HubExtras, add_custom_scopes, add_role, add_service, configured
+from hubextras.config import HubExtras, add_custom_scopes, add_role, add_service, configured, service_url
 
 SHARED_DATA_SERVICE = "shared-data"
 SHARED_DATA_WRITE = "custom:shared-data:write"
@@ -14,14 +13,7 @@ _settings = {"shared_dir": _extras.shared_dir, "quota_bytes": _extras.shared_quo
 _settings.update({key: value for key, value in c.SharedDataService.items()})
 SHARED_DATA_WRITE = _settings.get("write_scope", SHARED_DATA_WRITE)
 
-_registered = [s for s in configured(c.JupyterHub, "services", []) if s.get("name") == SHARED_DATA_SERVICE]
-if "service_url" not in _settings and _registered:
-    _settings["service_url"] = _registered[0]["url"]  # running the snippet again keeps its port
-elif "service_url" not in _settings:
-    # a free port on 127.0.0.1, chosen when the hub starts (several hubs may share a machine)
-    with socket.socket() as _probe:
-        _probe.bind(("127.0.0.1", 0))
-        _settings["service_url"] = f"http://127.0.0.1:{_probe.getsockname()[1]}"
+_settings["service_url"] = service_url(c, SHARED_DATA_SERVICE, _settings.get("service_url"))
 
 add_custom_scopes(
     c,

@@ -1,0 +1,112 @@
+"""The snippet loader, the shared settings, and where our data files are found."""
+
+import copy
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from traitlets.config import Config
+
+import hubextras.config as hx_config
+from hubextras.config import HubExtras, add_role, add_service, load_config_d
+
+
+def fresh_config():
+    c = Config()
+    c.HubExtras.champions_team = "Demo-Org:Hub-Champions"
+    c.HubExtras.shared_dir = "/tmp/hubextras-shared"
+    return c
+
+
+@pytest.fixture(autouse=True)
+def crypt_key(monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_CRYPT_KEY", "00" * 32)
+
+
+def test_snippets_run_in_sorted_order(tmp_path):
+    record = "c.Test.order = (c.Test.order if 'order' in c.Test else []) + [__file__.rsplit('/', 1)[-1]]\n"
+    for name in ["20-b.py", "10-a.py", "30-c.py", "notes.txt"]:
+        (tmp_path / name).write_text(record)
+    c = Config()
+    ran = load_config_d(c, tmp_path)
+    assert [p.rsplit("/", 1)[-1] for p in ran] == ["10-a.py", "20-b.py", "30-c.py"]
+    assert c.Test.order == ["10-a.py", "20-b.py", "30-c.py"]
+
+
+def test_bundled_snippets_are_idempotent():
+    once = fresh_config()
+    load_config_d(once)
+    twice = copy.deepcopy(once)
+    load_config_d(twice)
+    assert twice == once
+
+
+def test_bundled_snippets_admit_champions_and_grant_their_role():
+    c = fresh_config()
+    load_config_d(c)
+    assert c.JupyterHub.authenticator_class == "github-teams"
+    assert "demo-org:hub-champions" in c.GitHubTeamsAuthenticator.allowed_teams
+    role = next(r for r in c.JupyterHub.load_roles if r["name"] == "hubextras-champions")
+    assert role["groups"] == ["demo-org:hub-champions"]
+
+
+def test_operator_choice_of_authenticator_is_kept():
+    c = fresh_config()
+    c.JupyterHub.authenticator_class = "dummy"
+    load_config_d(c)
+    assert c.JupyterHub.authenticator_class == "dummy"
+
+
+def test_missing_crypt_key_stops_with_a_clear_message(monkeypatch):
+    monkeypatch.delenv("JUPYTERHUB_CRYPT_KEY")
+    with pytest.raises(SystemExit, match="set JUPYTERHUB_CRYPT_KEY"):
+        load_config_d(fresh_config())
+
+
+def test_add_role_merges_without_duplicates():
+    c = Config()
+    add_role(c, "r", scopes=["a"], groups=["g"])
+    add_role(c, "r", scopes=["a", "b"], groups=["g"])
+    assert c.JupyterHub.load_roles == [{"name": "r", "description": "", "scopes": ["a", "b"], "groups": ["g"]}]
+
+
+def test_add_service_replaces_by_name():
+    c = Config()
+    add_service(c, {"name": "s", "url": "http://127.0.0.1:1"})
+    add_service(c, {"name": "s", "url": "http://127.0.0.1:2"})
+    assert c.JupyterHub.services == [{"name": "s", "url": "http://127.0.0.1:2"}]
+
+
+def test_champions_team_is_case_folded_and_checked():
+    assert HubExtras(champions_team="Org:Team").champions_team == "org:team"
+    with pytest.raises(ValueError, match="org:team-slug"):
+        HubExtras(champions_team="org:")
+
+
+def test_data_files_are_found_when_installed(tmp_path, monkeypatch):
+    monkeypatch.setattr(hx_config, "PACKAGE_DIR", tmp_path / "site-packages" / "hubextras")
+    installed = tmp_path / "prefix" / "share" / "hubextras" / "templates"
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
+    assert hx_config.templates_path() == installed
+
+
+def test_missing_data_files_say_how_to_fix(tmp_path, monkeypatch):
+    monkeypatch.setattr(hx_config, "PACKAGE_DIR", tmp_path / "nowhere" / "hubextras")
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
+    with pytest.raises(FileNotFoundError, match="Reinstall hubextras"):
+        hx_config.config_d_path()
+
+
+def test_wheel_ships_snippets_templates_and_entry_points(tmp_path):
+    repo = hx_config.PACKAGE_DIR.parent
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+    subprocess.run([*pip_wheel, "-w", str(tmp_path), str(repo)], check=True)
+    wheel = next(tmp_path.glob("hubextras-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    data = [n.split(".data/data/", 1)[1] for n in names if ".data/data/" in n]
+    assert "share/hubextras/jupyterhub_config.d/10-github-teams.py" in data
+    assert "share/hubextras/templates/login.html" in data
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "github-teams = hubextras.auth:GitHubTeamsAuthenticator" in entry_points
