@@ -41,6 +41,8 @@ from .teams import (
 STATE_KEY = "hubextras_github"
 # scopes that let a token read private org and team membership
 ORG_READ_SCOPES = {"read:org", "write:org", "admin:org"}
+# seconds a sign-in's early /user/teams listing waits to be taken by update_auth_model
+PREFETCH_TTL = 120
 
 
 class GitHubUnavailable(Exception):
@@ -356,23 +358,36 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
             role_teams=frozenset(self._champions_team),
         )
         to_check_orgs = sorted(self._allowed_orgs - membership.orgs)
-        old_checks, old_orgs = cache.get("memberships", {}), cache.get("member_orgs")
-        if not changed and old_orgs is not None and all(str(t) in old_checks for t in to_check):
-            # the same direct teams as last time: earlier answers hold, even 404s (which carry no ETag)
-            checks = {str(t): old_checks[str(t)] for t in to_check}
-            member_orgs = old_orgs
-        else:
-            limit = asyncio.Semaphore(self.github_concurrency)
-            results = await asyncio.gather(
-                *(self._check_team(limit, token, username, t, old_checks.get(str(t))) for t in to_check),
-                *(self._check_org(limit, token, username, org) for org in to_check_orgs),
-            )
-            checks = dict(zip(map(str, to_check), results[: len(to_check)]))
-            member_orgs = sorted(org for org, ok in zip(to_check_orgs, results[len(to_check) :]) if ok)
+        old_checks, old_orgs = cache.get("memberships", {}), cache.get("orgs", {})
+        # With the same direct teams as last time a "no" still holds (missing a new membership is safe:
+        # the next sign-in sees it), but every "yes" is asked again so that removals end access; a "yes"
+        # from the memberships endpoint carries an ETag, so while unchanged it costs nothing (304).
+        reused = {} if changed else {
+            str(t): old_checks[str(t)]
+            for t in to_check
+            if str(t) in old_checks and old_checks[str(t)]["state"] != "active"
+        }
+        team_calls = [t for t in to_check if str(t) not in reused]
+        org_calls = [org for org in to_check_orgs if changed or old_orgs.get(org) is not False]
+        limit = asyncio.Semaphore(self.github_concurrency)
+        results = await asyncio.gather(
+            *(self._check_team(limit, token, username, t, old_checks.get(str(t))) for t in team_calls),
+            *(self._check_org(limit, token, username, org) for org in org_calls),
+        )
+        checks = {**reused, **dict(zip(map(str, team_calls), results[: len(team_calls)]))}
+        orgs = {org: old_orgs.get(org, False) for org in to_check_orgs}
+        orgs.update(zip(org_calls, results[len(team_calls) :]))
+        member_orgs = sorted(org for org, member in orgs.items() if member)
         for team in to_check:
             (membership.confirmed if checks[str(team)]["state"] == "active" else membership.refused).add(team)
-        changed = changed or checks != old_checks or member_orgs != old_orgs
-        new_cache = {"pages": pages, "memberships": checks, "member_orgs": member_orgs, "checked_at": time.time()}
+        changed = changed or checks != old_checks or orgs != old_orgs
+        new_cache = {
+            "pages": pages,
+            "memberships": checks,
+            "orgs": orgs,
+            "member_orgs": member_orgs,
+            "checked_at": time.time(),
+        }
         return membership, new_cache, changed
 
     # --- sign-in ------------------------------------------------------------------------------
@@ -382,13 +397,18 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
         token = token_info.get("access_token")
         if token and set(parse_granted_scopes(token_info.get("scope", ""))) & ORG_READ_SCOPES:
             self._teams_prefetch[token] = asyncio.ensure_future(self._list_teams(token, []))
+            # dropped if no update_auth_model takes it (a hook failed in between): no token kept around
+            asyncio.get_running_loop().call_later(PREFETCH_TTL, self._drop_prefetch, token)
         try:
             return await super().token_to_user(token_info)
         except BaseException:
-            listing = self._teams_prefetch.pop(token, None)
-            if listing is not None:
-                listing.cancel()
+            self._drop_prefetch(token)
             raise
+
+    def _drop_prefetch(self, token: str) -> None:
+        listing = self._teams_prefetch.pop(token, None)
+        if listing is not None:
+            listing.cancel()
 
     async def build_auth_state_dict(self, token_info, user_info):
         auth_state = super().build_auth_state_dict(token_info, user_info)

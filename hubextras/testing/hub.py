@@ -20,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -56,8 +57,11 @@ def proxy_command(kind: str = "npm") -> list[str]:
     npm_proxy = REPO_DIR / "node_modules" / ".bin" / "configurable-http-proxy"
     if kind == "npm" and npm_proxy.exists() and shutil.which("node"):
         return [str(npm_proxy)]
-    if kind == "npm" and os.environ.get("CI"):
-        raise RuntimeError(f"npm configurable-http-proxy missing at {npm_proxy}: run `npm install` in {REPO_DIR}")
+    if kind == "npm":
+        message = f"npm configurable-http-proxy missing at {npm_proxy}: run `npm install` in {REPO_DIR}"
+        if os.environ.get("CI"):
+            raise RuntimeError(message)
+        warnings.warn(message + "; using the pure-Python proxy instead", stacklevel=2)
     python_proxy = Path(sys.executable).with_name("configurable-http-proxy")
     return [str(python_proxy) if python_proxy.exists() else "configurable-http-proxy"]
 

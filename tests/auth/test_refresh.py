@@ -3,15 +3,30 @@
 import time
 
 import pytest
+import yaml
+
+from hubextras.testing.hub import DEMO_COMMUNITY
 
 REFRESH_AGE = 1  # seconds between re-checks in these tests
 GRACE = 5  # seconds the last good check holds while GitHub fails
 
 
+def community() -> dict:
+    data = yaml.safe_load(DEMO_COMMUNITY.read_text())
+    # pete is in hub-users only through phd -> researchers -> hub-users (GitHub lists only phd)
+    data["orgs"]["demo-org"]["teams"]["phd"] = {"parent": "researchers", "members": ["pete"]}
+    # olga is a member of other-org outside any team
+    data["orgs"]["other-org"]["members"] = ["olga"]
+    data["users"]["olga"] = {"name": "Olga Org-Member"}
+    return data
+
+
 @pytest.fixture(scope="module")
 def hub(hub_factory):
     return hub_factory(
+        community=community(),
         config=f"""
+        c.GitHubTeamsAuthenticator.allowed_organizations = {{"other-org"}}
         c.GitHubTeamsAuthenticator.auth_refresh_age = {REFRESH_AGE}
         c.GitHubTeamsAuthenticator.refresh_grace_seconds = {GRACE}
         c.GitHubTeamsAuthenticator.http_request_kwargs = {{"request_timeout": 2}}
@@ -44,6 +59,39 @@ def test_removed_member_loses_access_at_next_refresh_and_is_told_why(hub):
     assert page.status_code == 403
     assert "no longer in a GitHub team" in page.text and "demo-org:students" in page.text
     assert home(hub, session).status_code == 302  # signed out: the next request goes to the login page
+
+
+def test_org_only_member_removed_from_the_org_loses_access_at_refresh(hub):
+    session = hub.login("olga")
+    assert home(hub, session).status_code == 200
+    with hub.standin.community.lock:
+        hub.standin.community.org("other-org").members.discard("olga")
+    after_refresh_age()
+    page = session.get(f"{hub.url}/hub/home", timeout=30)
+    assert page.status_code == 403 and "no longer in a GitHub team" in page.text
+
+
+def test_member_of_a_nested_team_moved_elsewhere_loses_access_at_refresh(hub):
+    session = hub.login("pete")
+    assert home(hub, session).status_code == 200
+    researchers = hub.standin.community.team("demo-org", "researchers")
+    researchers.parent = None  # pete's own team (phd) is unchanged: only the memberships endpoint can tell
+    try:
+        after_refresh_age()
+        page = session.get(f"{hub.url}/hub/home", timeout=30)
+        assert page.status_code == 403 and "no longer in a GitHub team" in page.text
+    finally:
+        researchers.parent = "hub-users"
+
+
+def test_unchanged_refresh_of_a_nested_team_member_costs_no_rate_limit(hub):
+    hub.standin.add_member("demo-org", "phd", "nina")
+    session = hub.login("nina")
+    hub.standin.reset_counts()
+    after_refresh_age()
+    assert home(hub, session).status_code == 200
+    assert hub.standin.counts.get("GET /orgs/{org}/teams/{team}/memberships/{user}", 0) >= 1, hub.standin.counts
+    assert hub.standin.rate_limited_requests == 0, hub.standin.counts
 
 
 def test_group_changes_sync_at_refresh(hub):
