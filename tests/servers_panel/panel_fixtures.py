@@ -49,6 +49,11 @@ add_role(c, "course-champions", users=["carol"], scopes=[
     "list:users", "read:users", "read:servers", "servers!group=demo-org:students",
     "access:services!service=servers-panel",
 ])
+# a helper who may not list users: the audit API shows them only their own actions
+add_role(c, "student-helpers", users=["sam"], scopes=[
+    "read:users!group=demo-org:students", "read:servers!group=demo-org:students", "servers!group=demo-org:students",
+    "access:services!service=servers-panel",
+])
 """
 
 
@@ -125,7 +130,7 @@ def panel_hub(hub_factory):
     hub = hub_factory(pre_config=QUICK_PANEL_PRE_CONFIG, config=QUICK_SERVERS_CONFIG + GROUP_LIMITED_CONFIG)
     create_users(hub, CROWD)
     create_users(hub, CROWD[:12], groups=["demo-org:students"])
-    create_users(hub, ["carol", "alice", "champ", "ada"])
+    create_users(hub, ["carol", "alice", "champ", "ada", "sam"])
     r = hub.api("POST", "/users/alice/server", json=REAL_SERVER_OPTIONS)
     assert r.status_code in (201, 202), r.text
     start_servers(hub, CROWD)

@@ -11,6 +11,7 @@ import requests
 from panel_fixtures import CROWD, PANEL, REAL_SERVER_OPTIONS, act, panel_session, running_servers, wait_until
 from playwright.sync_api import expect
 
+from hubextras.services.servers_panel.records import AuditLog
 from hubextras.testing.browser import sign_in
 
 
@@ -109,6 +110,17 @@ def test_a_forged_action_without_the_xsrf_token_is_refused_and_changes_nothing(p
     assert not [e for e in audit["entries"] if e["user"] == CROWD[5]]
 
 
+def test_a_signed_in_post_with_a_bogus_authorization_header_still_needs_the_xsrf_token(panel_hub):
+    session, _ = panel_session(panel_hub, "champ")
+    r = session.post(panel_hub.url + PANEL + "api/actions", json={"action": "stop", "servers": [{"user": CROWD[6]}]},
+                     headers={"Authorization": "token nonsense"}, timeout=60)
+    assert r.status_code == 403, r.text
+    assert "XSRF" in r.json()["error"]
+    assert running_servers(panel_hub, [CROWD[6]]) == 1
+    _, audit = get_json(panel_hub, session, "api/audit")
+    assert not [e for e in audit["entries"] if e["user"] == CROWD[6]]
+
+
 @pytest.mark.parametrize(
     "body, message",
     [
@@ -169,6 +181,17 @@ def test_every_action_is_in_the_audit_log_with_who_what_and_result(panel_hub):
     assert ("carol", "stop", "learner015", "failed") in seen
     assert ("champ", "restart", "alice", "done") in seen
     assert all(isinstance(e["time"], float) for e in audit["entries"])
+
+
+def test_a_helper_who_may_not_list_users_sees_their_own_actions_among_many_others(panel_hub):
+    session, xsrf = panel_session(panel_hub, "sam")
+    job = act(panel_hub, session, xsrf, {"action": "stop", "servers": [{"user": "learner011"}]})
+    assert [row["state"] for row in job["rows"]] == ["done"]
+    others = AuditLog(panel_hub.workdir / "servers-panel" / "audit.jsonl")
+    for n in range(1500):
+        others.record("champ", "restart", CROWD[20 + n % 30], "", "done", "Restarted with the same options.")
+    _, audit = get_json(panel_hub, session, "api/audit", limit=10)
+    assert [(e["who"], e["action"], e["user"]) for e in audit["entries"]] == [("sam", "stop", "learner011")]
 
 
 def open_panel(page, hub, name, query=""):

@@ -10,7 +10,9 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from .rows import BulkJob
 
@@ -18,6 +20,7 @@ INTERRUPTED = (
     "Not finished: the panel was stopped (the hub was probably restarted) before this server's turn came "
     "or before the hub answered. Check its status and try again."
 )
+AUDIT_READ_BLOCK = 64 * 1024  # bytes read at a time when looking back through the audit log
 
 
 class AuditLog:
@@ -49,24 +52,41 @@ class AuditLog:
             os.close(fd)
         return entry
 
-    def recent(self, limit: int = 100) -> list[dict]:
-        """The last `limit` entries, newest first (a torn last line from a crash is skipped)."""
+    def recent(self, limit: int = 100, matching: Callable[[dict], bool] | None = None) -> list[dict]:
+        """The last `limit` entries for which `matching(entry)` is true (every entry if None), newest first.
+
+        Reads backwards from the end only as far as it must, however long the entries; a torn line from a
+        crash is skipped.
+        """
+        found: list[dict] = []
         if not self.path.exists():
-            return []
+            return found
         with open(self.path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - 400 * (limit + 1)))
-            lines = f.read().splitlines()
-        entries = []
-        for line in reversed(lines):
-            try:
-                entries.append(json.loads(line))
-            except ValueError:
-                continue
-            if len(entries) >= limit:
-                break
-        return entries
+            for line in _lines_from_the_end(f):
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and (matching is None or matching(entry)):
+                    found.append(entry)
+                    if len(found) >= limit:
+                        break
+        return found
+
+
+def _lines_from_the_end(f: BinaryIO, block: int = AUDIT_READ_BLOCK) -> Iterator[bytes]:
+    """The non-empty lines of a file opened in binary mode, last first, read in blocks of `block` bytes."""
+    position = f.seek(0, os.SEEK_END)
+    head = b""  # the start of the file's last line not yet yielded: it may begin in an earlier block
+    while position > 0:
+        step = min(block, position)
+        position -= step
+        f.seek(position)
+        lines = (f.read(step) + head).split(b"\n")
+        head = lines.pop(0)
+        yield from (line for line in reversed(lines) if line)
+    if head:
+        yield head
 
 
 class JobStore:
