@@ -261,7 +261,13 @@ def select(
             choice = _check_string(name, choice, MAX_NAME_LENGTH)
         if custom is not None:
             custom = _check_string(name + UNLISTED_SUFFIX, custom, MAX_VALUE_LENGTH)
-        if custom or choice == UNLISTED:
+        if custom and choice != UNLISTED and choice in full["profile_options"][name]["choices"]:
+            listed = full["profile_options"][name]["choices"][choice].get("display_name", choice)
+            raise ProfileChoiceError(
+                f"The request chooses '{listed}' for '{label}' and also gives a value of its own "
+                f"('{_clip(custom)}'). Send one or the other: a listed choice, or '{UNLISTED}' with your own value."
+            )
+        if choice == UNLISTED or (custom and choice in (None, "")):
             selection.unlisted[name] = _check_unlisted(
                 full["profile_options"][name]["unlisted_choice"],
                 option["unlisted_choice"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 
 from kubespawner import KubeSpawner
 from traitlets import Dict, Unicode
@@ -48,10 +49,19 @@ class ProfilesKubeSpawner(ProfilesSpawner, KubeSpawner):
             readwrite = posixpath.join(home, "shared-readwrite")
             mounts.append({"name": SHARED_VOLUME, "mountPath": readwrite, "readOnly": False})
         paths = {m["mountPath"] for m in mounts}
-        # Appended after the profile's overrides, replacing anything a profile put at the same place.
-        self.volumes = [v for v in self.volumes if v.get("name") != SHARED_VOLUME] + [
-            {"name": SHARED_VOLUME, **self.shared_volume}
-        ]
-        self.volume_mounts = [
-            m for m in self.volume_mounts if m.get("name") != SHARED_VOLUME and m.get("mountPath") not in paths
-        ] + mounts
+        # Added after the profile's overrides, replacing anything a profile put at the same place.
+        self.volumes = with_entries(
+            self.volumes, lambda v: v.get("name") == SHARED_VOLUME, [{"name": SHARED_VOLUME, **self.shared_volume}]
+        )
+        self.volume_mounts = with_entries(
+            self.volume_mounts, lambda m: m.get("name") == SHARED_VOLUME or m.get("mountPath") in paths, mounts
+        )
+
+
+def with_entries(entries: list | dict, replaced: Callable[[dict], bool], added: list[dict]) -> list | dict:
+    """`entries` (KubeSpawner's list form, or its dict form keyed by any name) without the `replaced`
+    ones and with `added`, in the same form: a dict gets each added entry under its `mountPath` or `name`."""
+    if isinstance(entries, dict):
+        kept = {key: entry for key, entry in entries.items() if not replaced(entry)}
+        return {**kept, **{entry.get("mountPath", entry["name"]): entry for entry in added}}
+    return [entry for entry in entries if not replaced(entry)] + added

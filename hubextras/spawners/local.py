@@ -51,8 +51,10 @@ class ProfilesLocalSpawner(ProfilesSpawner, SimpleLocalProcessSpawner):
     """Profiles on one machine, with servers run as the hub's own system user (as SimpleLocalProcessSpawner).
 
     When the hub runs as root, servers get `--allow-root` and the shared folder is bind-mounted
-    read-only at `~/shared` in a private mount namespace. Otherwise `~/shared` is a symbolic
-    link and read-only is NOT enforced: everyone runs as the same system user.
+    read-only at `~/shared` in a private mount namespace. The server is root in that namespace too,
+    so it could remount `~/shared` read-write or write to `c.HubExtras.shared_dir` directly: the
+    mount stops mistakes, it is not a security boundary. Otherwise `~/shared` is a symbolic link
+    and read-only is NOT enforced: everyone runs as the same system user.
     """
 
     image = Unicode(
@@ -91,7 +93,12 @@ class ProfilesLocalSpawner(ProfilesSpawner, SimpleLocalProcessSpawner):
         config=True,
         help="""When the hub runs as root: bind-mount the shared folder read-only at `~/shared` in a
         private mount namespace (needs `unshare` and `mount`). Otherwise `~/shared` is a symbolic
-        link and read-only is not enforced.""",
+        link and read-only is not enforced.
+
+        Read-only is enforced against mistakes, not as a security boundary, when servers run as
+        root: a server (and any code run in it) is root in its namespace and can remount `~/shared`
+        read-write or write to the real `c.HubExtras.shared_dir`. For a boundary, run servers as
+        separate system users or on Kubernetes.""",
     )
 
     _warned_override_keys: set[str] = set()

@@ -145,9 +145,22 @@ def test_custom_image_fills_value_in_its_override(profiles):
     assert choose(profiles, HUB_USERS, options).overrides()[1] == {"image": "quay.io/me/img:1.0"}
 
 
-def test_custom_value_wins_over_a_listed_choice_as_in_kubespawner(profiles):
+def test_custom_value_sent_with_a_listed_choice_is_refused_naming_both(profiles):
     options = {"profile": "small", "image": "handbook", "image--unlisted-choice": "quay.io/me/img:1.0"}
+    message = refusal(profiles, HUB_USERS, options)
+    assert "chooses 'Handbook" in message and "'quay.io/me/img:1.0'" in message
+    assert "Send one or the other" in message
+
+
+def test_custom_value_without_a_choice_is_the_unlisted_choice_as_in_kubespawners_api(profiles):
+    options = {"profile": "small", "image--unlisted-choice": "quay.io/me/img:1.0"}
     assert choose(profiles, HUB_USERS, options).unlisted == {"image": "quay.io/me/img:1.0"}
+
+
+def test_empty_custom_value_beside_a_listed_choice_is_ignored(profiles):
+    options = {"profile": "small", "image": "handbook", "image--unlisted-choice": ""}
+    selection = choose(profiles, HUB_USERS, options)
+    assert selection.choices["image"] == "handbook" and selection.unlisted == {}
 
 
 def test_fill_value_leaves_other_braces_alone():

@@ -66,6 +66,8 @@ REFUSALS = {
         {"profile": "small", "image--unlisted-choice": "quay.io/a/b"}, "Must be a public image with a tag"),
     "malformed image reference": (
         {"profile": "small", "image--unlisted-choice": "quay.io/a b:1"}, "expected an image reference such as"),
+    "a listed choice and a custom value together": (
+        {"profile": "small", "image": "handbook", "image--unlisted-choice": "quay.io/a/b:1"}, "Send one or the other"),
     "wrong JSON types": ({"profile": {"slug": "small"}}, "must be a text value (a JSON string), not dict"),
     "oversized strings": ({"profile": "small", "image--unlisted-choice": "q/" + "a" * 600 + ":1"}, "at most 512"),
 }

@@ -47,6 +47,8 @@ async def test_start_makes_the_pod_of_the_chosen_profile_and_stop_removes_it(kub
         ({"profile": "small", "image": "nope"}, 400, "not a choice for 'Image'"),
         ({"profile": "small", "image--unlisted-choice": "no tag here"}, 400, "Must be a public image"),
         ({"profile": ["small"]}, 400, "must be a text value"),
+        ({"profile": "small", "image": "handbook", "image--unlisted-choice": "quay.io/a/b:1"}, 400,
+         "Send one or the other"),
     ],
 )
 async def test_refused_request_is_an_http_error_and_creates_nothing(kube_api, options, status, words):
@@ -127,6 +129,30 @@ async def test_no_profile_removes_the_shared_dir_mounts(kube_api):
     await spawner.apply_profile_options({})
     assert spawner.volume_mounts == [{"name": "hubextras-shared", "mountPath": "/home/jovyan/shared", "readOnly": True}]
     assert {v["name"] for v in spawner.volumes} == {"scratch", "hubextras-shared"}
+
+
+async def test_dict_form_volume_settings_stay_dicts_and_the_configured_dicts_are_untouched(kube_api):
+    volumes = {"scratch": {"name": "scratch", "emptyDir": {}}}
+    mounts = {"scratch": {"name": "scratch", "mountPath": "/scratch"},
+              "old-shared": {"name": "scratch", "mountPath": "/home/jovyan/shared"}}
+    configured = repr((volumes, mounts))
+    spawner = kube_spawner(kube_api, fake_user("alice", **ALICE), volumes=volumes, volume_mounts=mounts)
+    await spawner.apply_profile_options({})
+    assert spawner.volumes == {**volumes, "hubextras-shared": {
+        "name": "hubextras-shared", "persistentVolumeClaim": {"claimName": "hubextras-shared"}}}
+    assert spawner.volume_mounts == {"scratch": mounts["scratch"], "/home/jovyan/shared": {
+        "name": "hubextras-shared", "mountPath": "/home/jovyan/shared", "readOnly": True}}
+    assert repr((volumes, mounts)) == configured
+
+
+async def test_start_with_dict_form_volumes_makes_a_pod_with_them_and_the_shared_dir(kube_api):
+    volumes = {"scratch": {"name": "scratch", "emptyDir": {}}}
+    mounts = {"scratch": {"name": "scratch", "mountPath": "/scratch"}}
+    spawner = kube_spawner(kube_api, fake_user("alice", **ALICE), volumes=volumes, volume_mounts=mounts)
+    await hub_style_start(spawner, {"profile": "small"})
+    [pod] = kube_api.pods()
+    assert {v["name"] for v in pod["spec"]["volumes"]} == {"scratch", "hubextras-shared"}
+    assert {m["mountPath"] for m in container(pod)["volumeMounts"]} == {"/scratch", "/home/jovyan/shared"}
 
 
 async def test_operator_apply_user_options_hook_runs_after_profile_validation(kube_api):
