@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def hub(hub_factory):
-    return hub_factory()
+    # the git server of the pull test is on 127.0.0.1, which pulls may not reach by default
+    return hub_factory(pre_config="c.SharedDataService.pull_allow_private_addresses = True")
 
 
 def open_shared_data(page, hub, person: str) -> None:

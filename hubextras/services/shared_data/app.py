@@ -17,7 +17,7 @@ from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
-from traitlets import Float, Integer, Unicode, default
+from traitlets import Bool, Float, Integer, List, Unicode, default
 from traitlets.config import Application
 
 from . import handlers, metrics
@@ -115,6 +115,22 @@ class SharedDataService(Application):
 
     git = Unicode("git", config=True, help="The git command used for pulls from repositories.")
 
+    pull_allow_private_addresses = Bool(
+        False,
+        config=True,
+        help="""Let pulls reach any address, including the hub's own API (127.0.0.1), a cloud's metadata
+        service (169.254.169.254) and private networks. By default pulls reach public servers only: a source
+        (or any redirect it leads to) on a loopback, private, link-local, multicast, reserved or unspecified
+        address is refused. Turn on only where every champion may reach everything the hub can.""",
+    )
+
+    pull_allowed_private_hosts = List(
+        Unicode(),
+        config=True,
+        help="""Host names (or addresses) pulls may reach although they resolve to private addresses, for
+        example an internal GitLab `gitlab.internal.example.org`. Redirects to other private hosts stay refused.""",
+    )
+
     hub_public_url = Unicode(
         "",
         config=True,
@@ -146,6 +162,8 @@ class SharedDataService(Application):
             max_download_bytes=self.max_download_bytes,
             timeout_seconds=self.pull_timeout_seconds,
             git=self.git,
+            allow_private_addresses=self.pull_allow_private_addresses,
+            allowed_private_hosts=tuple(self.pull_allowed_private_hosts),
         )
         metrics.QUOTA_BYTES.set(self.quota_bytes)
         prefix = self.prefix

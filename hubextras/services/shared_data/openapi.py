@@ -179,8 +179,8 @@ def openapi_document(prefix: str) -> dict:
             "/api/uploads/{id}": {
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": string}],
                 "get": {
-                    "summary": "Where the upload stands (`offset`): resume from there",
-                    "responses": {"200": _json("Upload"), "404": ERRORS["404"]},
+                    "summary": "Where the upload stands (`offset`): resume from there (champions and admins)",
+                    "responses": {"200": _json("Upload"), "403": ERRORS["403"], "404": ERRORS["404"]},
                 },
                 "put": {
                     "summary": "Send the next bytes (at most `max_chunk_bytes` per request); the last completes it",

@@ -2,6 +2,8 @@
 
 A pull is staged in a temporary folder next to its destination and placed with one rename, so people
 see the old content or the complete new one. Progress goes to `PullJob.lines`, which pages stream.
+Pulls reach public servers only (see `addresses.py`): every redirect of a download is checked, and git
+is not allowed to follow redirects.
 """
 
 from __future__ import annotations
@@ -16,17 +18,21 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from . import archives, quota
+from .addresses import PublicOnlyResolver
 from .errors import PullFailed, QuotaExceeded, SharedDataError
 from .links import repository_folder
 from .paths import check_name, relative_parts
 from .store import SharedStore
 
 GIT_SCHEMES = ("http", "https", "git")
+DEFAULT_PORTS = {"http": 80, "https": 443, "git": 9418}
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
 SAFE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 
 
@@ -94,13 +100,17 @@ class Puller:
         max_download_bytes: int,
         timeout_seconds: float,
         git: str = "git",
+        allow_private_addresses: bool = False,
+        allowed_private_hosts: tuple[str, ...] = (),
     ):
         self.store, self.limits = store, limits
         self.max_download_bytes, self.timeout_seconds, self.git = max_download_bytes, timeout_seconds, git
+        self.resolver = PublicOnlyResolver(allow_private=allow_private_addresses, allowed_hosts=allowed_private_hosts)
         self.jobs: dict[str, PullJob] = {}
 
-    def start(self, user: str, source: dict, on_done) -> PullJob:
-        """Check the request at once (bad input is refused before anything runs), then pull in the background."""
+    async def start(self, user: str, source: dict, on_done) -> PullJob:
+        """Check the request at once (bad input and private servers are refused before anything runs), then pull
+        in the background."""
         kind, url = source.get("kind"), str(source.get("url") or "").strip()
         ref, into = str(source.get("ref") or "").strip(), str(source.get("into") or "")
         name, replace = str(source.get("name") or ""), bool(source.get("replace"))
@@ -115,6 +125,12 @@ class Puller:
             raise SharedDataError("Say what to pull from: `kind` is `git` (a repository) or `url` (a file or archive).")
         check_name(name)
         destination = "/".join([*relative_parts(into), name])
+        parts = urlsplit(url)
+        try:
+            port = parts.port or DEFAULT_PORTS[parts.scheme]
+        except ValueError:
+            raise SharedDataError(f"`{url[:200]}` has no valid port number. Check the link.") from None
+        await self.resolver.check_host(parts.hostname or "", port)
         job = PullJob(secrets.token_urlsafe(12), user, url)
         self.jobs[job.id] = job
         work = (
@@ -171,6 +187,8 @@ class Puller:
             checkout = staging / "checkout"
             args = [
                 self.git,
+                "-c",
+                "http.followRedirects=false",  # a redirect could lead to a private address checked nowhere
                 "clone",
                 "--depth",
                 "1",
@@ -236,22 +254,7 @@ class Puller:
                         received[1] = time.monotonic()
                         job.say(f"Downloaded {quota.human_bytes(received[0])}")
 
-                request = HTTPRequest(
-                    url,
-                    streaming_callback=take,
-                    follow_redirects=True,
-                    max_redirects=5,
-                    request_timeout=self.timeout_seconds,
-                    user_agent="hubextras-shared-data",
-                )
-                try:
-                    await AsyncHTTPClient().fetch(request)
-                except HTTPClientError as failure:
-                    raise PullFailed(
-                        f"The server at `{url}` answered {failure.code} ({failure.message}). Check the link."
-                    ) from None
-                except OSError as failure:
-                    raise PullFailed(f"Could not reach `{url}`: {failure}. Check the link.") from None
+                await self._fetch(url, take, out, received)
             job.say(f"Downloaded {quota.human_bytes(received[0])}.")
             if archives.archive_kind(filename):
                 unpacked = staging / "unpacked"
@@ -265,6 +268,40 @@ class Puller:
                 self._fits(staging)
                 self.store.place(download, destination, replace=replace)
             return destination
+
+    async def _fetch(self, url: str, take, out, received: list) -> None:
+        """Download `url` into `out` through `take`, following at most MAX_REDIRECTS redirects, each one checked."""
+        client = AsyncHTTPClient(force_instance=True, resolver=self.resolver)
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                out.seek(0)
+                out.truncate()  # a redirect's own body is not the download
+                received[0] = 0
+                request = HTTPRequest(
+                    url,
+                    streaming_callback=take,
+                    follow_redirects=False,
+                    request_timeout=self.timeout_seconds,
+                    user_agent="hubextras-shared-data",
+                )
+                try:
+                    response = await client.fetch(request, raise_error=False)
+                except (OSError, HTTPClientError) as failure:
+                    raise PullFailed(f"Could not reach `{url}`: {failure}. Check the link.") from None
+                location = response.headers.get("Location")
+                if response.code in REDIRECTS and location:
+                    url = urljoin(url, location)
+                    if urlsplit(url).scheme not in ("http", "https"):
+                        raise PullFailed(f"The link redirects to `{url[:200]}`, which is not an http(s) URL.")
+                    continue
+                if response.code >= 400 or response.error:
+                    raise PullFailed(
+                        f"The server at `{url}` answered {response.code} ({response.reason}). Check the link."
+                    )
+                return
+            raise PullFailed(f"The link redirected more than {MAX_REDIRECTS} times. Link to the file itself.")
+        finally:
+            client.close()
 
 
 PROGRESS = re.compile(r"^(?P<phase>[^:]+):\s+(?P<percent>\d+)%")
