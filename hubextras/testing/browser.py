@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 CHROMIUM = os.environ.get("HUBEXTRAS_CHROMIUM", "/usr/bin/chromium")
 # without the background-networking flags Chromium keeps calling hosts this machine cannot reach
@@ -40,3 +41,21 @@ def sign_in(page, hub, username: str, *, start: str = "/hub/login") -> None:
     page.get_by_role("button", name="Log in to continue").click()
     page.get_by_role("button", name=f"Authorize as {username}").click()
     page.wait_for_url(f"{hub.url}/**")
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def serious_accessibility_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as shown, one readable line each."""
+    if not AXE.exists():
+        raise RuntimeError(f"axe-core is missing at {AXE}: run `npm install` in the repository")
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    if not results["passes"]:
+        raise RuntimeError(f"axe-core checked nothing on {page.url}: is the page empty?")
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -1128,6 +1128,17 @@ def _check_outage(value: str | None) -> str | None:
 
 
 SWITCHES = ("latency", "outage", "rate_limit", "garbage_json", "drop_scopes")
+HUB_MADE_ENDPOINTS = frozenset(
+    [
+        "POST /login/oauth/access_token",
+        "GET /user",
+        "GET /user/emails",
+        "GET /user/teams",
+        "GET /orgs/{org}/teams/{team}/memberships/{user}",
+        "GET /orgs/{org}/teams/{team}/members/{user}",
+        "GET /orgs/{org}/members/{user}",
+    ]
+)
 
 
 class GitHubStandIn:
@@ -1252,6 +1263,11 @@ class GitHubStandIn:
     def reset_switches(self) -> None:
         """Back to a well-behaved GitHub."""
         self.set_switches(latency=0, outage=None, rate_limit=None, garbage_json=False, drop_scopes=set())
+
+    @property
+    def hub_requests(self) -> int:
+        """Requests a hub made (token exchange and REST API), not the person's authorize page."""
+        return sum(n for key, n in self.counts.items() if key in HUB_MADE_ENDPOINTS)
 
     def reset_counts(self) -> None:
         self.counts.clear()

@@ -2,24 +2,10 @@
 
 from pathlib import Path
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+from hubextras.testing.browser import serious_accessibility_violations  # noqa: F401  (the page tests import it from here)
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "_static" / "screenshots"
 PHONE = {"width": 375, "height": 740}
-
-
-def serious_accessibility_violations(page) -> list[str]:
-    """axe-core's serious and critical findings on the page as shown, one readable line each."""
-    if not AXE.exists():
-        raise RuntimeError(f"axe-core is missing at {AXE}: run `npm install` in the repository")
-    page.add_script_tag(path=str(AXE))
-    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    if not results["passes"]:
-        raise RuntimeError(f"axe-core checked nothing on {page.url}: is the page empty?")
-    return [
-        f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def horizontal_overflow(page) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from pathlib import Path
 
 import requests
 
@@ -49,21 +48,3 @@ class ServiceClient:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def serious_accessibility_violations(page) -> list[str]:
-    """axe-core's serious and critical findings on the page as shown, one readable line each."""
-    if not AXE.exists():
-        raise RuntimeError(f"axe-core is missing at {AXE}: run `npm install` in the repository")
-    page.add_script_tag(path=str(AXE))
-    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    if not results["passes"]:
-        raise RuntimeError(f"axe-core checked nothing on {page.url}: is the page empty?")
-    return [
-        f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]

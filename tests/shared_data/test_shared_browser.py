@@ -7,9 +7,9 @@ import time
 
 import pytest
 import requests
-from shared_data_helpers import SERVICE, ServiceClient, serious_accessibility_violations
+from shared_data_helpers import SERVICE, ServiceClient
 
-from hubextras.testing.browser import sign_in
+from hubextras.testing.browser import serious_accessibility_violations, sign_in
 
 pytestmark = pytest.mark.browser
 
