@@ -1460,6 +1460,10 @@ def main(argv: list[str] | None = None) -> int:
         format="[github-standin %(asctime)s] %(message)s",
         datefmt="%H:%M:%S",
     )
+    # Ctrl-C and SIGTERM stop it cleanly at any moment, even before the URL is printed
+    stopped = threading.Event()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stopped.set())
     try:
         standin = GitHubStandIn(args.community, args.host, args.port).start()
     except (OSError, CommunityError) as e:
@@ -1473,13 +1477,8 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
-        while not stopped.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        stopped.wait()
     finally:
         standin.stop()
     return 0
