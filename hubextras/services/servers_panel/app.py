@@ -22,10 +22,11 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.log import app_log
-from traitlets import Float, Integer, Unicode, default
+from traitlets import Enum, Float, Integer, Unicode, default
 from traitlets.config import Application
 
 from .hub_client import HubClient, HubRefused, HubUnavailable, describe_failure
+from .kube_usage import KubernetesUsage, cluster_namespace, in_cluster
 from .records import INTERRUPTED, AuditLog, JobStore
 from .rows import (
     ACTIONS,
@@ -147,7 +148,7 @@ class ServersAPI(APIHandler):
             raise web.HTTPError(400, log_message=str(e)) from None
         rows, total, paged_by = await self.hub_call(self.panel.page_rows(self.hub_token(), query))
         scopes = self.current_user.get("scopes", [])
-        usage = self.panel.usage.sample()
+        usage = await self.panel.resource_use()
         items = []
         for row in rows:
             item = row.to_json()
@@ -284,6 +285,28 @@ class ServersPanel(Application):
     def _default_community_name(self):
         return os.environ.get("HUBEXTRAS_COMMUNITY_NAME", "Community Hub")
 
+    usage_source = Enum(
+        ["auto", "local", "kubernetes", "none"],
+        "auto",
+        config=True,
+        help="""Where servers' resource use (memory, CPU) is read from. "local": the processes on this
+        machine (/proc, for the local spawner). "kubernetes": the metrics API (metrics-server) of the
+        cluster, for the server pods in `kubernetes_namespace`; the hub's service account needs get and
+        list on `pods.metrics.k8s.io` and `pods`. "none": not read; the panel says "not available".
+        "auto": "kubernetes" when the panel runs in a Kubernetes pod (KUBERNETES_SERVICE_HOST or a
+        service account token) or $KUBECONFIG is set, else "local".""",
+    )
+
+    kubernetes_namespace = Unicode(
+        config=True,
+        help="""Namespace of the server pods whose resource use is read from the metrics API.
+        Default: the namespace the panel runs in (its service account's), else "default".""",
+    )
+
+    @default("kubernetes_namespace")
+    def _default_kubernetes_namespace(self):
+        return cluster_namespace()
+
     aliases = {
         "data-dir": "ServersPanel.data_dir",
         "concurrency": "ServersPanel.concurrency",
@@ -300,11 +323,27 @@ class ServersPanel(Application):
         self.jobs: dict[str, BulkJob] = {}
         for job in self.job_store.recover():
             self.jobs[job.id] = job
-        self.usage = LocalUsage()
+        self.usage = self.make_usage()
         self.client: HubClient | None = None  # made in serve(), on the running loop
         self.action_slots = asyncio.Semaphore(self.concurrency)
         self._tasks: set[asyncio.Task] = set()
         self._dirty: set[str] = set()
+
+    def make_usage(self) -> LocalUsage | KubernetesUsage | None:
+        source = self.usage_source
+        if source == "auto":
+            source = "kubernetes" if in_cluster() or os.environ.get("KUBECONFIG") else "local"
+        if source == "kubernetes":
+            return KubernetesUsage(self.kubernetes_namespace)
+        return LocalUsage() if source == "local" else None
+
+    async def resource_use(self) -> dict[tuple[str, str], dict]:
+        """{(user, server name): usage} from the configured source; empty when it cannot say."""
+        if self.usage is None:
+            return {}
+        if isinstance(self.usage, KubernetesUsage):
+            return await self.usage.sample()
+        return self.usage.sample()
 
     # --- reading rows -----------------------------------------------------------------------
 
@@ -472,6 +511,8 @@ class ServersPanel(Application):
         for task in list(self._tasks):
             task.cancel()
         self.client.close()
+        if isinstance(self.usage, KubernetesUsage):
+            await self.usage.close()
 
 
 def main(argv=None) -> int:
