@@ -23,7 +23,7 @@ from requests.utils import parse_header_links
 from tornado import web
 from tornado.httpclient import HTTPClientError
 from tornado.iostream import StreamClosedError
-from traitlets import Bool, Dict, Integer, Set, Unicode, default, validate
+from traitlets import Bool, Dict, Instance, Integer, Set, Unicode, default, validate
 
 from ..config import HubExtras
 from .metrics import GITHUB_LATENCY, GITHUB_REQUESTS, LOGINS, REFRESHES, endpoint_label, outcome_label
@@ -145,6 +145,13 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
         for the orgs this hub is configured with).""",
     )
 
+    # the shared settings (champions team, contact), read once: every sign-in and refresh consults them
+    _hub_extras = Instance(HubExtras)
+
+    @default("_hub_extras")
+    def _default_hub_extras(self):
+        return HubExtras(parent=self)
+
     # /user/teams listings started alongside /user, by access token, until update_auth_model takes them
     _teams_prefetch = Dict()
 
@@ -208,7 +215,7 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
 
     @property
     def _champions_team(self) -> set[TeamRef]:
-        team = HubExtras(parent=self).champions_team
+        team = self._hub_extras.champions_team
         return {parse_team(team)} if ":" in team else set()
 
     @property
@@ -234,7 +241,7 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
         return ", ".join(teams + sorted(self._allowed_orgs)) or "none configured"
 
     def refusal_message(self, username: str, reason: str) -> str:
-        contact = HubExtras(parent=self).contact_text
+        contact = self._hub_extras.contact_text
         return (
             f"You signed in to GitHub as {username}, but {reason}. "
             f"This hub admits members of: {self.admitted_teams_text()}. "
@@ -242,7 +249,7 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
         )
 
     def access_ended_message(self) -> str:
-        contact = HubExtras(parent=self).contact_text
+        contact = self._hub_extras.contact_text
         return (
             "Your access to this hub has ended: you are no longer in a GitHub team it admits "
             f"({self.admitted_teams_text()}). Your files are kept. "

@@ -38,7 +38,6 @@ def fake_user(name="alice", groups=(), teams=(), admin=False) -> FakeUser:
 
 def kube_spawner(api, user, profile_list=None, **traits):
     """A ProfilesKubeSpawner talking to the emulator `api`, as the hub would make it."""
-    from jupyterhub.objects import Hub
     from traitlets.config import Config
 
     from hubextras.profiles.examples import example_profile_list
@@ -54,13 +53,7 @@ def kube_spawner(api, user, profile_list=None, **traits):
     config.HubExtras.champions_team = "demo-org:hub-champions"
     for key, value in traits.items():
         setattr(config.ProfilesKubeSpawner, key, value)
-    return ProfilesKubeSpawner(
-        config=config,
-        user=user,
-        hub=Hub(ip="127.0.0.1", port=8081, base_url="/hub/"),
-        api_token="secret-token",
-        oauth_client_id=f"jupyterhub-user-{user.name}",
-    )
+    return as_hub_makes_it(ProfilesKubeSpawner, config, user)
 
 
 async def hub_style_start(spawner, user_options):
@@ -74,7 +67,6 @@ async def hub_style_start(spawner, user_options):
 
 def local_spawner(user, tmp_path, profile_list=None, **traits):
     """A ProfilesLocalSpawner with its homes and shared folder under `tmp_path`."""
-    from jupyterhub.objects import Hub
     from traitlets.config import Config
 
     from hubextras.profiles.examples import example_profile_list
@@ -87,7 +79,14 @@ def local_spawner(user, tmp_path, profile_list=None, **traits):
     config.HubExtras.shared_dir = str(tmp_path / "shared")
     for key, value in traits.items():
         setattr(config.ProfilesLocalSpawner, key, value)
-    return ProfilesLocalSpawner(
+    return as_hub_makes_it(ProfilesLocalSpawner, config, user)
+
+
+def as_hub_makes_it(spawner_class, config, user):
+    """A spawner of `spawner_class` with what the hub gives every spawner (hub, token, OAuth client)."""
+    from jupyterhub.objects import Hub
+
+    return spawner_class(
         config=config,
         user=user,
         hub=Hub(ip="127.0.0.1", port=8081, base_url="/hub/"),
