@@ -24,8 +24,11 @@ from pathlib import Path
 
 import yaml
 
-from hubextras.testing.github import GitHubStandIn
-from hubextras.testing.hub import DEMO_COMMUNITY, HubProcess, LoginRefused
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from harness.hub import DEMO_COMMUNITY, HubProcess, LoginRefused  # noqa: E402
+
+from hubextras.testing.github import GitHubStandIn  # noqa: E402
 
 LATENCY = 0.05
 LAST_TEAM = "demo-org:team-149"

@@ -2,7 +2,7 @@
 
 A user in 5 teams; 30 profiles, each with 3 options of 10 choices, some restricted by team.
 Plain KubeSpawner gets the same list (it ignores `allowed_groups`, so it sees everything).
-Starts go to ready through the in-memory Kubernetes API of tests/kube (kmock + shim + fake kubelet).
+Starts go to ready through the in-memory Kubernetes API of tests/harness/kube_emulator.py (kmock + shim + fake kubelet).
 
     .venv/bin/python bench/profiles.py [--rounds 200] [--starts 15]
 
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests" / "kube")]
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 import kmock  # noqa: E402
+from harness.kube_emulator import KubeEmulator, kubeconfig_for  # noqa: E402
 from jupyterhub.objects import Hub  # noqa: E402
-from kube_emulator import KubeEmulator, kubeconfig_for  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
 TEAMS = [f"bench-org:team-{i}" for i in range(5)]

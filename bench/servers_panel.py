@@ -8,7 +8,7 @@ Measured through the proxy on 127.0.0.1, signed in as a champion:
   reference_loop_s: a minimal asyncio loop over the REST API at the same concurrency (the anchor),
   and sequential_s: stopping them one by one.
 
-The servers are `hubextras.testing.tiny_singleuser` (milliseconds and ~10 MB each). The users
+The servers are `tests/harness/tiny_singleuser.py` (milliseconds and ~10 MB each). The users
 are created once, in one request (it blocks the hub about 70 s). Everything stops by itself.
 
     .venv/bin/python bench/servers_panel.py [--users 5000] [--servers 300] [--concurrency 8]
@@ -33,12 +33,12 @@ import aiohttp
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
 
-from hubextras.testing.hub import HubProcess  # noqa: E402
+from harness.hub import HubProcess  # noqa: E402
 
 PANEL = "/services/servers-panel/"
-TINY = "hubextras.testing.tiny_singleuser"
+TINY = str(REPO / "tests" / "harness" / "tiny_singleuser.py")
 
 
 def panel_pre_config(concurrency: int) -> str:
@@ -50,7 +50,7 @@ def hub_config() -> str:
     return f"""
 import sys
 c.JupyterHub.spawner_class = "simple"
-c.Spawner.cmd = [sys.executable, "-m", "{TINY}"]
+c.Spawner.cmd = [sys.executable, "{TINY}"]
 c.Spawner.http_timeout = 60
 c.JupyterHub.concurrent_spawn_limit = 0
 """

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import requests
 
-from hubextras.testing.hub import HubProcess
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from harness.hub import HubProcess  # noqa: E402
 
 MiB = 1024 * 1024
 SERVICE = "/services/shared-data/"

@@ -23,9 +23,8 @@ def park_playwright_loop(request):
 
 @pytest.fixture(scope="session")
 def browser():
+    from harness.browser import launch
     from playwright.sync_api import sync_playwright
-
-    from hubextras.testing.browser import launch
 
     with sync_playwright() as p:
         browser = launch(p)
@@ -45,7 +44,7 @@ def page(browser):
 @pytest.fixture(scope="module")
 def hub_factory(tmp_path_factory):
     """Start hubs for one test module; every hub started here is stopped at the module's end."""
-    from hubextras.testing.hub import HubProcess
+    from harness.hub import HubProcess
 
     hubs = []
 
@@ -59,15 +58,9 @@ def hub_factory(tmp_path_factory):
         hub.stop()
 
 
-SCREENSHOTS = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "_static" / "screenshots"
-
-
 @pytest.fixture
 def screenshot(page):
-    """Save what the person sees into the docs' screenshots (the docs show these very files)."""
+    """`screenshot(name)` saves the page (a temp folder; `./dev screenshots` refreshes the docs' copies)."""
+    from harness.browser import save_screenshot
 
-    def take(name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-    return take
+    return lambda name: save_screenshot(page, name)

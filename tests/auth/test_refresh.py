@@ -4,8 +4,7 @@ import time
 
 import pytest
 import yaml
-
-from hubextras.testing.hub import DEMO_COMMUNITY
+from harness.hub import DEMO_COMMUNITY
 
 REFRESH_AGE = 1  # seconds between re-checks in these tests
 GRACE = 5  # seconds the last good check holds while GitHub fails

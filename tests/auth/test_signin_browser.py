@@ -3,8 +3,7 @@
 import re
 
 import pytest
-
-from hubextras.testing.browser import sign_in
+from harness.browser import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -4,8 +4,7 @@ import time
 
 import pytest
 import yaml
-
-from hubextras.testing.hub import DEMO_COMMUNITY, LoginRefused
+from harness.hub import DEMO_COMMUNITY, LoginRefused
 
 # 20 configured teams across 2 orgs: a login must not cost a request per team
 MANY_TEAMS = tuple(f"demo-org:course-{i:02d}" for i in range(9)) + tuple(f"other-org:lab-{i:02d}" for i in range(8))

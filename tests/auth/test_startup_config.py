@@ -1,8 +1,7 @@
 """Configuration mistakes stop the hub at startup with a message that says what to fix."""
 
 import pytest
-
-from hubextras.testing.hub import HubProcess
+from harness.hub import HubProcess
 
 
 def start_expecting_failure(tmp_path, **kwargs) -> str:

@@ -1,9 +1,8 @@
 """The home page (champions find their panels there) and the page that refuses a non-member."""
 
 import pytest
+from harness.browser import sign_in
 from page_checks import horizontal_overflow, save_screenshot, serious_accessibility_violations
-
-from hubextras.testing.browser import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,6 @@ the browser test reads from inside the started server.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -35,7 +34,6 @@ c.ProfilesSpawner.profile_list = _profiles
 c.Spawner.http_timeout = 60
 c.Spawner.start_timeout = 90
 """
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "_static" / "screenshots" / "spawn-form.png"
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +122,7 @@ def test_rest_api_start_for_a_user_allowed_no_profile_is_a_403(hub):
 
 @pytest.mark.browser
 def test_chromium_user_picks_a_profile_and_the_server_starts_with_its_limits_and_interface(hub, page):
-    from hubextras.testing.browser import sign_in
+    from harness.browser import save_screenshot, sign_in
 
     home = hub.workdir / "home" / "carol"
     home.mkdir(parents=True, exist_ok=True)
@@ -133,8 +131,7 @@ def test_chromium_user_picks_a_profile_and_the_server_starts_with_its_limits_and
     sign_in(page, hub, "carol")
     page.goto(f"{hub.url}/hub/spawn")
     assert page.get_by_role("radio", name="Large: 64 CPU, 512 GB").is_visible()  # carol is a researcher
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)  # for docs/profiles.md
+    save_screenshot(page, "spawn-form")  # for docs/profiles.md
     page.get_by_role("radio", name="Tiny: 1 CPU, 3 GB").check()
     page.get_by_label("Interface for Tiny").select_option(label="Classic Notebook")
     page.get_by_role("button", name="Start").click()

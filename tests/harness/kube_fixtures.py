@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import kmock
 import pytest_asyncio
-from kube_emulator import KubeEmulator, kubeconfig_for
+
+from harness.kube_emulator import KubeEmulator, kubeconfig_for
 
 
 @pytest_asyncio.fixture

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from profile_fakes import fake_user, local_spawner
+from harness.profile_fakes import fake_user, local_spawner
 from tornado.web import HTTPError
 
 from hubextras.spawners.local import ProfilesLocalSpawner, cpu_set, memory_limit

@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import kubernetes_validate
 import pytest
-from kube_emulator import kubeconfig_for
+from harness.kube_emulator import kubeconfig_for
+from harness.profile_fakes import fake_user, kube_spawner
 from kubernetes_asyncio.client import ApiClient
-from profile_fakes import fake_user, kube_spawner
 
 from hubextras.profiles.engine import normalize_profile_list
 from hubextras.profiles.examples import example_profile_list

@@ -1,18 +1,13 @@
 """Resource use of servers on Kubernetes: quantities, and PodMetrics read from the in-memory Kubernetes API."""
 
-import sys
 from decimal import Decimal
-from pathlib import Path
-
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kube"))
 
 import kmock  # noqa: E402
+import pytest
 import pytest_asyncio  # noqa: E402
-from kube_emulator import KubeEmulator, kubeconfig_for  # noqa: E402
+from harness.kube_emulator import KubeEmulator, kubeconfig_for  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hubextras.services.servers_panel.app import ServersPanel  # noqa: E402
 from hubextras.services.servers_panel.kube_usage import (  # noqa: E402

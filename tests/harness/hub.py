@@ -1,6 +1,6 @@
 """A real `jupyterhub` process with its real proxy on 127.0.0.1, signed in to through the GitHub stand-in.
 
-Used by the tests, the benchmarks and the demo:
+Used by the tests and the benchmarks (the demo has its own launcher, `hubextras.demo`):
 
     hub = HubProcess(workdir, pre_config="c.HubExtras.community_name = 'X'")
     hub.start()
@@ -26,10 +26,9 @@ from urllib.parse import urljoin
 
 import requests
 
-from .github import GitHubStandIn
+from hubextras.testing.github import DEMO_COMMUNITY, GitHubStandIn
 
 REPO_DIR = Path(__file__).resolve().parents[2]
-DEMO_COMMUNITY = Path(__file__).resolve().parent / "demo_community.yaml"
 ADMIN_SERVICE = "hubextras-test-admin"
 ADMIN_SCOPES = [
     "admin:users", "admin:servers", "admin:groups", "admin:auth_state", "tokens", "list:users",

@@ -3,6 +3,7 @@
 from urllib.parse import quote
 
 import pytest
+from harness.browser import sign_in
 from panel_fixtures import (
     PANEL,
     QUICK_PANEL_PRE_CONFIG,
@@ -13,8 +14,6 @@ from panel_fixtures import (
     wait_until,
 )
 from playwright.sync_api import expect
-
-from hubextras.testing.browser import sign_in
 
 RESTARTED = [f"night{n:02d}" for n in range(16)]
 

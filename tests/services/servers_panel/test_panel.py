@@ -8,11 +8,11 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from harness.browser import sign_in
 from panel_fixtures import CROWD, PANEL, REAL_SERVER_OPTIONS, act, panel_session, running_servers, wait_until
 from playwright.sync_api import expect
 
 from hubextras.services.servers_panel.records import AuditLog
-from hubextras.testing.browser import sign_in
 
 
 def get_json(hub, session, path, **params):

@@ -7,9 +7,8 @@ import time
 
 import pytest
 import requests
+from harness.browser import serious_accessibility_violations, sign_in
 from shared_data_helpers import SERVICE, ServiceClient
-
-from hubextras.testing.browser import serious_accessibility_violations, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 CHROMIUM = os.environ.get("HUBEXTRAS_CHROMIUM", "/usr/bin/chromium")
@@ -59,3 +60,24 @@ def serious_accessibility_violations(page) -> list[str]:
         for v in results["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def screenshots_dir() -> Path:
+    """Where tests save what a person sees: a temp folder of this run, or the folder `HUBEXTRAS_SCREENSHOTS`
+    names (`./dev screenshots` points it at docs/_static/screenshots, so the docs' copies change on purpose only)."""
+    global _screenshots
+    if _screenshots is None:
+        chosen = os.environ.get("HUBEXTRAS_SCREENSHOTS")
+        _screenshots = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="hubextras-screenshots-"))
+    _screenshots.mkdir(parents=True, exist_ok=True)
+    return _screenshots
+
+
+_screenshots: Path | None = None
+
+
+def save_screenshot(page, name: str) -> Path:
+    """Save the whole page as `<name>.png` in `screenshots_dir()`."""
+    path = screenshots_dir() / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

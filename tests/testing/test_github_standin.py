@@ -22,7 +22,7 @@ from hubextras.testing.github import (
     load_community,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CALLBACK = "http://127.0.0.1:1/hub/oauth_callback"
 
 COMMUNITY = {

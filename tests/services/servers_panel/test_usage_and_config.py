@@ -7,7 +7,7 @@ from traitlets.config import Config
 from hubextras.config import load_config_d
 from hubextras.services.servers_panel.usage import PAGE_SIZE, LocalUsage
 
-SNIPPETS = Path(__file__).resolve().parents[2] / "jupyterhub_config.d"
+SNIPPETS = Path(__file__).resolve().parents[3] / "jupyterhub_config.d"
 
 
 def fake_process(proc: Path, pid: int, environ: dict, rss_pages: int, cpu_ticks: int) -> None:

@@ -4,7 +4,7 @@ import os
 import re
 
 import pytest
-from profile_fakes import fake_user, hub_style_start, kube_spawner
+from harness.profile_fakes import fake_user, hub_style_start, kube_spawner
 from tornado.web import HTTPError
 
 ALICE = dict(groups=["demo-org:hub-users"])

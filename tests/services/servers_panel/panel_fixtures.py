@@ -1,6 +1,6 @@
 """Helpers and the hub for the servers panel's tests: many users with quick fake servers, one real server.
 
-Fake servers are `hubextras.testing.tiny_singleuser` (milliseconds, ~10 MB each); the people in
+Fake servers are `harness/tiny_singleuser.py` (milliseconds, ~10 MB each); the people in
 REAL_SERVER_USERS get whatever the configured spawner really runs (profiles-local or, before it
 exists, JupyterHub's SimpleLocalProcessSpawner), because a real server costs about a CPU-second.
 """
@@ -11,7 +11,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from harness import tiny_singleuser
 
+TINY_SINGLEUSER = tiny_singleuser.__file__
 PANEL = "/services/servers-panel/"
 REAL_SERVER_USERS = ("alice",)
 CROWD = [f"learner{n:03d}" for n in range(50)]
@@ -31,7 +33,7 @@ class QuickFakeServersSpawner(_base):
     async def start(self):
         if self.user.name in {REAL_SERVER_USERS!r}:
             return await super().start()
-        self.cmd = [sys.executable, "-m", "hubextras.testing.tiny_singleuser"]
+        self.cmd = [sys.executable, {TINY_SINGLEUSER!r}]
         return await LocalProcessSpawner.start(self)
 
 

@@ -3,7 +3,7 @@
 For tests and benchmarks that need many running servers (JupyterHub's own
 `jupyterhub.tests.mocksu` costs about 1 CPU-second and 65 MB each)::
 
-    c.Spawner.cmd = [sys.executable, "-m", "hubextras.testing.tiny_singleuser"]
+    c.Spawner.cmd = [sys.executable, harness.tiny_singleuser.__file__]
 
 It listens where `JUPYTERHUB_SERVICE_URL` says, answers `{JUPYTERHUB_SERVICE_PREFIX}api` with the
 JupyterHub version (header and body, as jupyterhub-singleuser does) and every other GET below the

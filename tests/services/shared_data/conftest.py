@@ -12,9 +12,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from harness.hub import free_port
 from shared_data_helpers import ServiceClient
-
-from hubextras.testing.hub import free_port
 
 GIT_ENV = {
     **os.environ,
