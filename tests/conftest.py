@@ -1,8 +1,10 @@
-"""Shared fixtures: headless Chromium, and a hub factory that cleans up after itself."""
+"""Shared fixtures: headless Chromium, a hub factory that cleans up after itself, the Kubernetes emulator."""
 
 import asyncio
 
 import pytest
+
+pytest_plugins = ["harness.kube_fixtures"]  # the `kube_api` fixture
 
 
 @pytest.fixture(autouse=True)
