@@ -84,9 +84,9 @@ def _writable(path: Path) -> bool:
     return path.is_dir() and os.access(path, os.W_OK)
 
 
-def find_hierarchy(root: str | Path, parent: str) -> Hierarchy | None:
+def find_hierarchy(root: str | Path, parent: str, create: bool = True) -> Hierarchy | None:
     """The writable cgroup hierarchy with memory and cpu controllers under `root`, preferring v2;
-    its `parent` folder is made. None when neither is writable."""
+    its `parent` folder is made (unless `create` is false: only looking). None when neither is writable."""
     root = Path(root)
     for unified in (root / "unified", root):
         controllers = unified / "cgroup.controllers"
@@ -95,6 +95,8 @@ def find_hierarchy(root: str | Path, parent: str) -> Hierarchy | None:
         except OSError:
             continue
         if {"memory", "cpu"} <= set(available) and _writable(unified):
+            if not create:
+                return Hierarchy(2, (unified / parent,))
             try:
                 (unified / "cgroup.subtree_control").write_text("+memory +cpu")
                 (unified / parent).mkdir(exist_ok=True)
@@ -104,6 +106,8 @@ def find_hierarchy(root: str | Path, parent: str) -> Hierarchy | None:
             return Hierarchy(2, (unified / parent,))
     v1 = [root / name for name in V1_CONTROLLERS]
     if all(_writable(p) and (p / "cgroup.procs").exists() for p in v1):
+        if not create:
+            return Hierarchy(1, tuple(p / parent for p in v1))
         try:
             for p in v1:
                 (p / parent).mkdir(exist_ok=True)

@@ -559,7 +559,7 @@ def log_enforcement(c) -> list[str]:
         return []
     section = c.ProfilesLocalSpawner
     hierarchy = find_hierarchy(configured(section, "cgroup_root", "/sys/fs/cgroup"),
-                               configured(section, "cgroup_parent", "hubextras"))
+                               configured(section, "cgroup_parent", "hubextras"), create=False)
     lines = enforcement_report(os.geteuid() == 0, hierarchy.version if hierarchy else None,
                                pwd.getpwuid(os.geteuid()).pw_name)
     log = get_logger()
