@@ -12,7 +12,7 @@ import sys
 from glob import glob
 from pathlib import Path
 
-from traitlets import Dict, Integer, List, TraitError, Unicode, validate
+from traitlets import Bool, Dict, Integer, List, TraitError, Unicode, validate
 from traitlets.config import Config, LoggingConfigurable
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -191,6 +191,47 @@ class HubExtras(LoggingConfigurable):
                 "login_interfaces": dict(self.login_interfaces),
             }
         }
+
+    # -- one machine: home size and idle culling (docs/deploy-one-machine.md) ----------------------
+
+    home_quota_bytes = Integer(
+        0,
+        config=True,
+        help="""Soft limit on a person's home folder with the one-machine spawner, in bytes (for example
+        `10 * 1024**3`). The home page and the spawn form show the usage against it; past it a start is
+        refused with a message saying how much to delete. 0: no limit (the usage is still shown).
+        Hard limits come from filesystem quotas (see docs/deploy-one-machine.md).""",
+    )
+
+    idle_culler_enabled = Bool(
+        True,
+        config=True,
+        help="""Run jupyterhub-idle-culler as a managed service (named `idle-culler`), which stops servers
+        idle for `idle_timeout` seconds. False: no culler.""",
+    )
+
+    idle_timeout = Integer(
+        3600, config=True, help="Seconds without activity after which the idle culler stops a server."
+    )
+
+    idle_max_age = Integer(
+        0, config=True, help="Seconds after which the idle culler stops a server even if it is active; 0: no limit."
+    )
+
+    idle_cull_every = Integer(
+        0, config=True, help="Seconds between the idle culler's checks; 0: half of `idle_timeout`."
+    )
+
+    idle_concurrency = Integer(
+        10, config=True, help="Most hub API requests the idle culler makes at once (kind to a busy hub)."
+    )
+
+    idle_cull_users = Bool(
+        False,
+        config=True,
+        help="""Also delete users who have been idle for `idle_timeout` (for hubs of temporary users).
+        False: only servers are stopped; people and their homes stay.""",
+    )
 
 
 def configured(section, name: str, default=None):

@@ -1,4 +1,7 @@
-"""ProfilesLocalSpawner: sizes as affinity and rlimit, images as local environments, root, shared folder."""
+"""ProfilesLocalSpawner without a hub: sizes, images as local environments, what the form says, the shared link.
+
+Servers as accounts in cgroups, through a real hub: test_isolation_hub.py.
+"""
 
 import logging
 import os
@@ -82,17 +85,18 @@ async def test_images_map_to_their_local_environment(tmp_path):
     assert spawner.get_env()["PATH"].startswith(os.path.join(sys.prefix, "bin") + os.pathsep)
 
 
-def test_allow_root_is_added_only_when_running_as_root(tmp_path, monkeypatch):
-    spawner = local_spawner(fake_user("alice", **ALICE), tmp_path)
-    monkeypatch.setattr(os, "geteuid", lambda: 0)
-    assert spawner.get_args()[-1] == "--allow-root"
+def test_allow_root_is_never_passed_even_when_configured(tmp_path):
+    spawner = local_spawner(fake_user("alice", **ALICE), tmp_path, args=["--allow-root", "--debug"])
+    assert spawner.get_args()[-1] == "--debug" and "--allow-root" not in spawner.get_args()
+
+
+async def test_without_writable_cgroups_the_server_gets_the_cpu_affinity_and_memory_rlimit(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert "--allow-root" not in spawner.get_args()
-
-
-async def test_server_process_gets_the_cpu_affinity_and_memory_rlimit(tmp_path):
-    spawner = local_spawner(fake_user("alice", **ALICE), tmp_path, profile_list=TWO_SIZES)
+    spawner = local_spawner(fake_user("alice", **ALICE), tmp_path, profile_list=TWO_SIZES,
+                            cgroup_root=str(tmp_path / "no-cgroups"))
     await spawner.apply_profile_options({"profile": "one"})
+    assert spawner.cgroup_hierarchy() is None
+    (tmp_path / "home" / "alice").mkdir(parents=True)
     report = subprocess.run(
         [sys.executable, "-c", "import os, resource; print(len(os.sched_getaffinity(0)), "
          "resource.getrlimit(resource.RLIMIT_AS)[0], os.getcwd())"],
@@ -101,28 +105,29 @@ async def test_server_process_gets_the_cpu_affinity_and_memory_rlimit(tmp_path):
     assert report == ["1", str(3 * GIB), str(tmp_path / "home" / "alice")]
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="read-only bind mounts need root; as a user ~/shared is a symlink")
-async def test_as_root_shared_folder_is_read_only_for_users_and_writable_for_champions(tmp_path):
-    script = "touch shared/by-user; echo user=$?; touch shared-readwrite/by-champion 2>/dev/null; echo champion=$?"
-    results = {}
-    for name, groups in [("alice", ALICE["groups"]), ("champ", ["demo-org:hub-champions"])]:
-        spawner = local_spawner(fake_user(name, groups=groups), tmp_path)
-        await spawner.apply_profile_options({})
-        prefix = spawner.prepare_shared_dir()
-        assert prefix[0] == "unshare"
-        results[name] = subprocess.run(
-            [*prefix, "sh", "-c", script], cwd=spawner.home_dir, capture_output=True, text=True, check=True
-        ).stdout.split()
-    assert results["alice"] == ["user=1", "champion=1"]
-    assert results["champ"] == ["user=1", "champion=0"]
-    assert sorted(os.listdir(tmp_path / "shared")) == ["by-champion"]
+def test_without_writable_cgroups_the_form_says_sizes_can_be_escaped(tmp_path):
+    spawner = local_spawner(fake_user("alice", **ALICE), tmp_path, cgroup_root=str(tmp_path / "none"))
+    notes = spawner.profile_form_notes()
+    assert "No cgroup hierarchy is writable" in notes and "escape" in notes
+
+
+def test_without_root_the_form_says_nothing_is_isolated(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    notes = local_spawner(fake_user("alice", **ALICE), tmp_path).profile_form_notes()
+    assert "does not run as root" in notes and "nothing is isolated" in notes
+
+
+def test_as_root_homes_follow_the_account_template(tmp_path):
+    spawner = local_spawner(fake_user("Alice.B", **ALICE), tmp_path, account_home_template="/srv/homes/{account}")
+    assert spawner.account_name.startswith("jupyter-alice-b-")
+    assert spawner.home_dir == f"/srv/homes/{spawner.account_name}"
 
 
 async def test_without_root_shared_folder_is_a_symlink(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     spawner = local_spawner(fake_user("champ", groups=["demo-org:hub-champions"]), tmp_path)
     await spawner.apply_profile_options({})
-    assert spawner.prepare_shared_dir() == []
+    await spawner.prepare_shared_dir()
     home = tmp_path / "home" / "champ"
     assert os.readlink(home / "shared") == str(tmp_path / "shared")
     assert os.readlink(home / "shared-readwrite") == str(tmp_path / "shared")
@@ -133,11 +138,11 @@ async def test_champion_link_goes_away_when_no_longer_a_champion(tmp_path, monke
     champ = fake_user("champ", groups=["demo-org:hub-champions"])
     spawner = local_spawner(champ, tmp_path)
     await spawner.apply_profile_options({})
-    spawner.prepare_shared_dir()
+    await spawner.prepare_shared_dir()
     champ.groups = []
     spawner.clear_state()
     await spawner.apply_profile_options({})
-    spawner.prepare_shared_dir()
+    await spawner.prepare_shared_dir()
     assert not (tmp_path / "home" / "champ" / "shared-readwrite").exists()
 
 
