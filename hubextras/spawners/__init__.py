@@ -177,8 +177,7 @@ class ProfilesSpawner(LoggingConfigurable):
         """The user's group names (JupyterHub groups and auth_state teams), case-folded."""
         names = [group.name for group in getattr(self.user, "groups", [])]
         auth_state = await self.user.get_auth_state() or {}
-        names += [t for t in auth_state.get("teams") or [] if isinstance(t, str)]
-        return folded_groups(names)
+        return folded_groups(names + auth_state_team_names(auth_state))
 
     # Normalized copies of static profile lists, by identity: the engine never changes them.
     _normalized_profiles: dict[int, tuple[Any, list[dict]]] = {}
@@ -354,6 +353,20 @@ class ProfilesSpawner(LoggingConfigurable):
     async def apply_shared_dir(self, champion: bool) -> None:
         """Give the shared directory: read-only at ~/shared, and read-write at ~/shared-readwrite for champions."""
         raise NotImplementedError
+
+
+def auth_state_team_names(auth_state: dict) -> list[str]:
+    """`org:slug` team names from auth_state: hubextras' own groups, else oauthenticator's GitHub team
+    objects under "teams" (another GitHub authenticator), or the strings hubextras kept there before."""
+    if isinstance(auth_state.get("hubextras_groups"), list):
+        return [name for name in auth_state["hubextras_groups"] if isinstance(name, str)]
+    names = []
+    for team in auth_state.get("teams") or []:
+        if isinstance(team, str):
+            names.append(team)
+        elif isinstance(team, dict) and isinstance(team.get("organization"), dict) and team.get("slug"):
+            names.append(f"{team['organization'].get('login')}:{team['slug']}")
+    return names
 
 
 def form_user_options(formdata: dict) -> dict:
