@@ -35,10 +35,13 @@ from .teams import (
     decide_access,
     parse_team,
     parse_teams,
+    team_from_github,
     teams_to_check,
 )
 
 STATE_KEY = "hubextras_github"
+# our own `org:slug` groups (configured orgs only); "teams" keeps oauthenticator's GitHub team objects
+GROUPS_KEY = "hubextras_groups"
 # scopes that let a token read private org and team membership
 ORG_READ_SCOPES = {"read:org", "write:org", "admin:org"}
 # seconds a sign-in's early /user/teams listing waits to be taken by update_auth_model
@@ -77,14 +80,17 @@ def next_link(headers) -> str | None:
     return None
 
 
-def _slim_team(team: dict) -> dict:
-    """Just what access needs of a GitHub team object, in the same shape (kept in auth_state)."""
-    parent = team.get("parent")
-    return {
-        "organization": {"login": team["organization"]["login"].casefold()},
-        "slug": team["slug"].casefold(),
-        "parent": {"slug": parent["slug"].casefold()} if parent else None,
-    }
+def _checked_team(team: dict) -> dict:
+    """A team object of `/user/teams`, kept as GitHub sent it once it has what access needs."""
+    team_from_github(team)
+    if team.get("parent") is not None:
+        team_from_github({"organization": team["organization"], "slug": team["parent"]["slug"]})
+    return team
+
+
+def teams_in_auth_state(pages: list[dict]) -> list[dict]:
+    """`auth_state["teams"]` as oauthenticator's `populate_teams_in_auth_state` fills it: GitHub's team objects."""
+    return [team for page in pages for team in page["teams"]]
 
 
 class AccessRefused(web.HTTPError):
@@ -141,9 +147,16 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
 
     populate_teams_in_auth_state = Bool(
         False,
-        help="""Not used: teams are always kept in `auth_state["teams"]` (as `org:team` strings,
-        for the orgs this hub is configured with).""",
+        config=True,
+        help="""Always on, whatever it is set to: `auth_state["teams"]` holds the GitHub team objects
+        of `/user/teams`, as oauthenticator keeps them, filled from the same listing that decides access
+        (so no second listing). hubextras' own `org:team` groups are in `auth_state["hubextras_groups"]`.""",
     )
+
+    @validate("populate_teams_in_auth_state")
+    def _teams_always_populated(self, proposal):
+        # False keeps GitHubOAuthenticator from listing the teams a second time: we fill them ourselves
+        return False
 
     # the shared settings (champions team, contact), read once: every sign-in and refresh consults them
     _hub_extras = Instance(HubExtras)
@@ -324,7 +337,7 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
             if answer.code == 304 and cached:
                 page = cached
             elif answer.code == 200 and isinstance(answer.data, list):
-                teams = [_slim_team(t) for t in answer.data]
+                teams = [_checked_team(t) for t in answer.data]
                 etag, next_url = answer.headers.get("ETag"), next_link(answer.headers)
                 page = {"url": url, "etag": etag, "teams": teams, "next": next_url}
                 changed = changed or cached is None or cached["teams"] != teams
@@ -459,7 +472,8 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
             )
         cache["decision"] = asdict(decision)
         auth_state[STATE_KEY] = cache
-        auth_state["teams"] = list(decision.groups)
+        auth_state["teams"] = teams_in_auth_state(cache.get("pages", []))
+        auth_state[GROUPS_KEY] = list(decision.groups)
         if self.admin_teams and not auth_model["admin"]:
             auth_model["admin"] = decision.admin
         return auth_model
@@ -467,7 +481,7 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
     async def get_user_groups(self, auth_state):
         if self.auth_state_groups_key:
             return await super().get_user_groups(auth_state)
-        return set(auth_state.get("teams", []))
+        return set(auth_state.get(GROUPS_KEY, []))
 
     async def _base_allows(self, username, auth_model) -> bool:
         # OAuthenticator's own rules (allow_all, allowed_users, admins, allowed_groups), skipping
@@ -512,7 +526,12 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
             return False
         decision = self._decide(membership, new_cache["member_orgs"])
         new_cache["decision"] = asdict(decision)
-        auth_state = {**auth_state, STATE_KEY: new_cache, "teams": list(decision.groups)}
+        auth_state = {
+            **auth_state,
+            STATE_KEY: new_cache,
+            "teams": teams_in_auth_state(new_cache["pages"]),
+            GROUPS_KEY: list(decision.groups),
+        }
         auth_model = {"name": user.name, "admin": user.name in self.admin_users or None, "auth_state": auth_state}
         if self.admin_teams and not auth_model["admin"]:
             auth_model["admin"] = decision.admin

@@ -40,6 +40,12 @@ class NoProfileAllowedError(ProfileChoiceError):
     status_code = 403
 
 
+class StartForSomeoneElseError(ProfileChoiceError):
+    """Someone other than the owner asked for options of their own when starting the owner's server."""
+
+    status_code = 403
+
+
 def normalize_profile_list(profile_list) -> list[dict]:
     """A deep copy of a list or dict `profile_list`, completed as KubeSpawner completes it.
 
@@ -333,3 +339,33 @@ def last_valid_selection(all_profiles, allowed, user_options, **kwargs) -> Selec
         return select(all_profiles, allowed, user_options or {}, **kwargs)
     except ProfileChoiceError:
         return None
+
+
+def selection_for_someone_else(
+    all_profiles: list[dict],
+    allowed: list[dict],
+    requested: Any,
+    owner_options: Mapping | None,
+    *,
+    owner: str,
+    **kwargs,
+) -> Selection:
+    """What a start of `owner`'s server by someone else runs: the owner's last valid options, or the defaults.
+
+    `allowed` is filtered with the owner's teams. Asking for the same choices is accepted (a restart
+    sends them back); anything else is refused, so nobody runs their own image in another person's server.
+    """
+    owned = select(all_profiles, allowed, owner_options or {}, **kwargs)
+    if requested:
+        try:
+            asked = select(all_profiles, allowed, requested, **kwargs).user_options()
+        except ProfileChoiceError:
+            asked = None
+        if asked != owned.user_options():
+            which = "last choices" if owner_options else "default choices (they have not chosen yet)"
+            raise StartForSomeoneElseError(
+                f"You are starting {owner}'s server, so it can only run {owner}'s own {which}: "
+                f"profile '{owned.profile['display_name']}', not options of yours. "
+                f"Start it without options, or ask {owner} to start it with the choices they want."
+            )
+    return owned

@@ -11,12 +11,14 @@ _SEPARATOR = r"(?:[._]|__|[-]+)"
 _PATH_COMPONENT = rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*"
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
-_TAG = r"[\w][\w.-]{0,127}"
+# ASCII only: Python's \w also matches non-ASCII letters and digits, which Kubernetes refuses (InvalidImageName).
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 
 _REFERENCE = re.compile(
     rf"(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
-    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?"
+    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?",
+    re.ASCII,
 )
 
 EXPECTED_FORM = (
@@ -48,7 +50,7 @@ def parse_image_reference(value: str) -> ImageReference:
     # As in Docker: a first component is a registry only if it looks like a host.
     if domain and not ("." in domain or ":" in domain or domain == "localhost"):
         domain_path = f"{domain}/{match['path']}"
-        if not re.fullmatch(_PATH_COMPONENT, domain):
+        if not re.fullmatch(_PATH_COMPONENT, domain, re.ASCII):
             raise ImageReferenceError(f"'{value}' is not a valid image: expected {EXPECTED_FORM}.")
         return _complete(value, ImageReference("docker.io", domain_path, match["tag"], match["digest"]))
     registry = (domain or "docker.io").lower()

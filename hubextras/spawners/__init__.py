@@ -1,9 +1,11 @@
 """Spawners that offer server profiles: `profiles-kube` (Kubernetes) and `profiles-local` (one machine).
 
 `ProfilesSpawner` is what both share: it reads `profile_list`, filters it with the user's
-teams, renders the form, validates `user_options` in JupyterHub's `apply_user_options`
-stage (a bad request is a 400 before anything is created) and applies the overrides so
-that nothing leaks from one start into the next.
+teams, renders the form, validates a form post in `options_from_form` (a refusal shows the
+form again and starts nothing), validates `user_options` again in JupyterHub's
+`apply_user_options` stage (a bad REST request is a 400 before anything is created) and
+applies the overrides so that nothing leaks from one start into the next. When someone
+other than the owner starts a server, only the owner's own last valid options run.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import copy
 import inspect
 from typing import Any
 
+import jupyterhub.metrics
 from jupyterhub.utils import maybe_future, recursive_update
 from tornado import web
 from traitlets import Callable, Dict, List, TraitError, Unicode, Union, default, validate
@@ -25,6 +28,7 @@ from ..profiles.engine import (
     last_valid_selection,
     normalize_profile_list,
     select,
+    selection_for_someone_else,
 )
 from ..profiles.form import render_form
 
@@ -48,6 +52,37 @@ def profile_error(error: ProfileChoiceError) -> web.HTTPError:
     http_error = web.HTTPError(error.status_code, str(error))
     http_error.jupyterhub_message = str(error)
     return http_error
+
+
+# JupyterHub 6 counts only errors (5xx) towards consecutive_failure_limit; before it, every refused
+# start counted, so five refusals in a row stopped the hub. It added ServerSpawnFailureReason then.
+HUB_COUNTS_REFUSALS_AS_FAILURES = not hasattr(jupyterhub.metrics, "ServerSpawnFailureReason")
+STATE_KEY = "hubextras_last_options"
+
+
+def start_requester(spawner):
+    """Who asked for the start under way: the requesting handler's user or service (None: none known)."""
+    handler = getattr(spawner, "handler", None)
+    return getattr(handler, "current_user", None) if handler is not None else None
+
+
+def started_by_someone_else(spawner) -> bool:
+    """Whether the start under way was asked for by another user or by a service, not the owner."""
+    requester = start_requester(spawner)
+    if requester is None:
+        return False
+    return getattr(requester, "kind", "user") != "user" or requester.name != spawner.user.name
+
+
+def refusal_is_not_a_failure(spawner) -> None:
+    """Give back the failure a refused start adds to the hub's count (JupyterHub before 6 only).
+
+    The hub adds one to `failure_count` when the spawn future fails, after this runs; taking one off
+    first leaves the count as it was, so refusals never bring the hub to consecutive_failure_limit.
+    """
+    handler = getattr(spawner, "handler", None)
+    if HUB_COUNTS_REFUSALS_AS_FAILURES and handler is not None:
+        handler.settings["failure_count"] = handler.settings.get("failure_count", 0) - 1
 
 
 async def apply_profile_user_options(spawner, user_options):
@@ -142,8 +177,7 @@ class ProfilesSpawner(LoggingConfigurable):
         """The user's group names (JupyterHub groups and auth_state teams), case-folded."""
         names = [group.name for group in getattr(self.user, "groups", [])]
         auth_state = await self.user.get_auth_state() or {}
-        names += [t for t in auth_state.get("teams") or [] if isinstance(t, str)]
-        return folded_groups(names)
+        return folded_groups(names + auth_state_team_names(auth_state))
 
     # Normalized copies of static profile lists, by identity: the engine never changes them.
     _normalized_profiles: dict[int, tuple[Any, list[dict]]] = {}
@@ -205,42 +239,78 @@ class ProfilesSpawner(LoggingConfigurable):
             template_name=self.options_form_template,
         )
 
-    def profile_options_from_form(self, formdata: dict) -> dict:
-        """`user_options` from the posted form: only the chosen profile's fields, custom text only when chosen."""
-        slug = (formdata.get("profile") or [""])[0]
-        options = {"profile": slug} if slug else {}
-        prefix = f"profile-option-{slug}--"
-        for key, values in formdata.items():
-            if slug and key.startswith(prefix) and not key.endswith("--unlisted-choice"):
-                name = key[len(prefix) :]
-                options[name] = values[0] if values else ""
-                if options[name] == "unlisted-choice":
-                    options[f"{name}--unlisted-choice"] = (formdata.get(f"{key}--unlisted-choice") or [""])[0]
-        return options
+    async def profile_options_from_form(self, formdata: dict) -> dict:
+        """`user_options` from the posted form, validated: a refusal is an HTTPError, which JupyterHub shows
+        above the form again with its status, and no spawn starts (so none can fail or stall the next)."""
+        options = form_user_options(formdata)
+        profiles, allowed = await self.profiles_for_user()
+        if not profiles:
+            return options
+        try:
+            return select(profiles, allowed, options, **self._select_options()).user_options()
+        except ProfileChoiceError as e:
+            raise profile_error(e) from None
 
     # -- applying a choice --------------------------------------------------------------
 
     async def apply_profile_options(self, user_options) -> Selection | None:
         """Validate `user_options` (raising HTTPError 400/403 with a readable message) and apply the profile."""
-        profiles, allowed = await self.profiles_for_user()
-        selection = None
-        if profiles:
-            try:
-                selection = select(profiles, allowed, user_options, **self._select_options())
-            except ProfileChoiceError as e:
-                raise profile_error(e) from None
-        elif user_options:
-            self.log.warning("Ignoring user_options %s: no profile_list is configured", sorted(user_options))
+        try:
+            selection = await self._choose_profile(user_options)
+        except web.HTTPError:
+            self._keep_last_valid_options()
+            refusal_is_not_a_failure(self)
+            raise
         self.restore_profile_baseline()
         self._profile_applied = True
         self.profile_selection = selection
         if selection is not None:
             self._last_valid_options = selection.user_options()
+            self._keep_last_valid_options()
             self.log.info("Applying profile %r for %s", selection.slug, self._log_name)
             for override in selection.overrides():
                 await self.apply_profile_override(override)
         await self.apply_shared_dir(await self.is_champion())
         return selection
+
+    async def _choose_profile(self, user_options) -> Selection | None:
+        profiles, allowed = await self.profiles_for_user()
+        if not profiles:
+            if user_options:
+                self.log.warning("Ignoring user_options %s: no profile_list is configured", sorted(user_options))
+            return None
+        try:
+            if started_by_someone_else(self):
+                requester = start_requester(self)
+                self.log.info("%s starts %s: only %s's own options may run", requester.name, self._log_name,
+                              self.user.name)
+                return selection_for_someone_else(profiles, allowed, user_options, self._last_valid_options,
+                                                  owner=self.user.name, **self._select_options())
+            return select(profiles, allowed, user_options, **self._select_options())
+        except ProfileChoiceError as e:
+            raise profile_error(e) from None
+
+    def _keep_last_valid_options(self) -> None:
+        """Make the saved `user_options` the last valid ones: JupyterHub saves what was asked even when refused,
+        and reuses it for the next start without options (so a refused custom image never comes back)."""
+        self.user_options = dict(self._last_valid_options)
+        orm_spawner = getattr(self, "orm_spawner", None)
+        db = getattr(self.user, "db", None)
+        if orm_spawner is not None and db is not None:
+            orm_spawner.user_options = dict(self._last_valid_options)
+            db.commit()
+
+    def get_state(self):
+        """The spawner's state plus the owner's last valid options (kept across hub restarts)."""
+        state = super().get_state()
+        if self._last_valid_options:
+            state[STATE_KEY] = self._last_valid_options
+        return state
+
+    def load_state(self, state):
+        super().load_state(state)
+        if isinstance(state.get(STATE_KEY), dict):
+            self._last_valid_options = dict(state[STATE_KEY])
 
     def remember_profile_baseline(self, key: str) -> None:
         """Keep the configured value of `key` before the first override, to restore it for the next start."""
@@ -283,6 +353,34 @@ class ProfilesSpawner(LoggingConfigurable):
     async def apply_shared_dir(self, champion: bool) -> None:
         """Give the shared directory: read-only at ~/shared, and read-write at ~/shared-readwrite for champions."""
         raise NotImplementedError
+
+
+def auth_state_team_names(auth_state: dict) -> list[str]:
+    """`org:slug` team names from auth_state: hubextras' own groups, else oauthenticator's GitHub team
+    objects under "teams" (another GitHub authenticator), or the strings hubextras kept there before."""
+    if isinstance(auth_state.get("hubextras_groups"), list):
+        return [name for name in auth_state["hubextras_groups"] if isinstance(name, str)]
+    names = []
+    for team in auth_state.get("teams") or []:
+        if isinstance(team, str):
+            names.append(team)
+        elif isinstance(team, dict) and isinstance(team.get("organization"), dict) and team.get("slug"):
+            names.append(f"{team['organization'].get('login')}:{team['slug']}")
+    return names
+
+
+def form_user_options(formdata: dict) -> dict:
+    """`user_options` from a posted form: only the chosen profile's fields, custom text only when chosen."""
+    slug = (formdata.get("profile") or [""])[0]
+    options = {"profile": slug} if slug else {}
+    prefix = f"profile-option-{slug}--"
+    for key, values in formdata.items():
+        if slug and key.startswith(prefix) and not key.endswith("--unlisted-choice"):
+            name = key[len(prefix) :]
+            options[name] = values[0] if values else ""
+            if options[name] == "unlisted-choice":
+                options[f"{name}--unlisted-choice"] = (formdata.get(f"{key}--unlisted-choice") or [""])[0]
+    return options
 
 
 def unknown_override_keys(profiles: list[dict], usable) -> set[str]:

@@ -8,11 +8,13 @@ from hubextras.profiles.engine import (
     MAX_VALUE_LENGTH,
     NoProfileAllowedError,
     ProfileChoiceError,
+    StartForSomeoneElseError,
     allowed_profiles_for,
     fill_value,
     last_valid_selection,
     normalize_profile_list,
     select,
+    selection_for_someone_else,
 )
 from hubextras.profiles.examples import example_profile_list
 
@@ -353,3 +355,37 @@ def test_filtering_never_grows_the_list_and_keeps_exactly_one_default(groups):
     allowed = allowed_profiles_for(profiles, groups)
     assert {p["slug"] for p in allowed} <= {p["slug"] for p in profiles}
     assert sum(bool(p.get("default")) for p in allowed) == 1
+
+
+# -- a start by someone other than the owner ----------------------------------------------
+
+def test_someone_else_starting_without_options_gets_the_owners_last_choices(profiles):
+    owner_last = {"profile": "medium", "image": "geospatial", "interface": "lab"}
+    allowed = allowed_profiles_for(profiles, HUB_USERS)
+    chosen = selection_for_someone_else(profiles, allowed, {}, owner_last, owner="bob")
+    assert chosen.user_options() == select(profiles, allowed, owner_last).user_options()
+
+
+def test_someone_else_starting_a_server_never_used_gets_the_defaults(profiles):
+    allowed = allowed_profiles_for(profiles, HUB_USERS)
+    chosen = selection_for_someone_else(profiles, allowed, None, None, owner="bob")
+    assert chosen.user_options() == select(profiles, allowed, {}).user_options()
+
+
+def test_someone_else_sending_the_owners_own_choices_back_is_accepted(profiles):
+    allowed = allowed_profiles_for(profiles, HUB_USERS)
+    owner_last = select(profiles, allowed, {"profile": "medium"}).user_options()
+    assert selection_for_someone_else(profiles, allowed, owner_last, owner_last, owner="bob").slug == "medium"
+
+
+@pytest.mark.parametrize("requested", [
+    {"profile": "small", "image": "unlisted-choice", "image--unlisted-choice": "quay.io/evil/miner:1"},
+    {"profile": "medium"},
+    {"profile": "no-such-profile"},
+])
+def test_someone_else_asking_for_other_options_is_refused_naming_the_owner(profiles, requested):
+    allowed = allowed_profiles_for(profiles, HUB_USERS)
+    with pytest.raises(StartForSomeoneElseError) as info:
+        selection_for_someone_else(profiles, allowed, requested, {"profile": "small"}, owner="bob")
+    assert info.value.status_code == 403
+    assert "You are starting bob's server" in str(info.value) and "without options" in str(info.value)

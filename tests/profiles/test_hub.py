@@ -6,12 +6,13 @@ the browser test reads from inside the started server.
 """
 
 import re
+import time
 
 import pytest
 
 PROFILES = """
 from hubextras.profiles.examples import example_profile_list, interface_option
-_members = ["demo-org:hub-users", "demo-org:researchers"]
+_members = ["demo-org:hub-users", "demo-org:researchers", "demo-org:hub-admins"]
 _profiles = example_profile_list()
 for _profile in _profiles:
     _profile.setdefault("allowed_groups", _members)
@@ -33,6 +34,7 @@ _profiles.append({
 c.ProfilesSpawner.profile_list = _profiles
 c.Spawner.http_timeout = 60
 c.Spawner.start_timeout = 90
+c.Spawner.consecutive_failure_limit = 5  # as z2jh sets it: the hub exits after five failed spawns in a row
 """
 
 
@@ -45,6 +47,12 @@ def hub(hub_factory):
 def alice(hub):
     """Alice (demo-org:hub-users) signed in; her refused starts must leave no trace."""
     return hub.login("alice")
+
+
+@pytest.fixture(scope="module")
+def alice_token(hub, alice):
+    """Alice's own API token: a start she asks for herself."""
+    return hub.user_token("alice")
 
 
 def no_server_and_no_home(hub, name):
@@ -72,9 +80,9 @@ REFUSALS = {
 
 
 @pytest.mark.parametrize("case", REFUSALS, ids=list(REFUSALS))
-def test_rest_api_refuses_a_bad_request_with_a_400_saying_why_and_starts_nothing(hub, alice, case):
+def test_rest_api_refuses_a_bad_request_with_a_400_saying_why_and_starts_nothing(hub, alice_token, case):
     options, words = REFUSALS[case]
-    r = hub.api("POST", "/users/alice/server", json=options)
+    r = hub.api("POST", "/users/alice/server", json=options, token=alice_token)
     assert r.status_code == 400, r.text
     assert words in r.json()["message"]
     assert no_server_and_no_home(hub, "alice")
@@ -151,3 +159,82 @@ def test_hub_log_has_one_warning_naming_the_kubernetes_only_keys(hub, alice):
     warnings = [line for line in hub.log_path.read_text(errors="replace").splitlines()
                 if "ignores these profile override keys" in line]
     assert len(warnings) == 1 and "extra_resource_limits, node_selector" in warnings[0]
+
+
+# -- refusals are not failed spawns (z2jh: consecutive_failure_limit = 5) --------------------------
+
+def hub_gave_up_or_warned(hub) -> bool:
+    log = hub.log_path.read_text(errors="replace")
+    return "consecutive spawns failed" in log or "consecutive spawn failures" in log or hub.proc.poll() is not None
+
+
+def test_six_refused_rest_starts_in_a_row_leave_the_failure_count_alone_and_the_hub_running(hub, alice_token):
+    for _ in range(6):
+        r = hub.api("POST", "/users/alice/server", json={"profile": "huge"}, token=alice_token)
+        assert r.status_code == 400, r.text
+    time.sleep(3)  # the hub exits 2 s after reaching the limit
+    assert not hub_gave_up_or_warned(hub), hub.log_tail()
+    assert hub.api("GET", "/").status_code == 200
+
+
+def test_six_refused_form_posts_in_a_row_start_no_spawn_and_leave_the_hub_running(hub, alice):
+    log_before = hub.log_path.stat().st_size
+    for _ in range(6):
+        r = form_post(hub, alice, {"profile": "large"})
+        assert r.status_code == 400 and "Choose a server profile" in r.text
+    time.sleep(3)
+    log = hub.log_path.read_text(errors="replace")[log_before:]
+    assert "Failed to spawn single-user server with form" in log
+    assert "Error starting alice's server" not in log  # refused in options_from_form: no spawn began
+    assert not hub_gave_up_or_warned(hub), hub.log_tail()
+
+
+# -- someone else starting a person's server (a champion's `servers` scope covers everyone) ---------
+
+@pytest.fixture(scope="module")
+def ada_started_tiny_once(hub):
+    """Ada, an admin, started her server once with her own choices, then stopped it."""
+    hub.login("ada")
+    ada_token = hub.user_token("ada")
+    r = hub.api("POST", "/users/ada/server", json={"profile": "tiny", "interface": "notebook"}, token=ada_token)
+    assert r.status_code in (201, 202), r.text
+    hub.wait_for_server("ada")
+    assert hub.api("DELETE", "/users/ada/server", token=ada_token).status_code in (202, 204)
+    wait_until_stopped(hub, "ada")
+    return {"profile": "tiny", "interface": "notebook", "gpu": "none"}
+
+
+@pytest.fixture(scope="module")
+def champ_token(hub):
+    hub.login("champ")
+    return hub.user_token("champ")
+
+
+def wait_until_stopped(hub, name, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not hub.api("GET", f"/users/{name}").json()["servers"]:
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"{name}'s server did not stop:\n{hub.log_tail()}")
+
+
+def test_a_champion_starting_an_admins_server_with_their_own_image_is_refused_saying_why(
+        hub, ada_started_tiny_once, champ_token):
+    custom = {"profile": "small", "image": "unlisted-choice", "image--unlisted-choice": "quay.io/evil/miner:1"}
+    r = hub.api("POST", "/users/ada/server", json=custom, token=champ_token)
+    assert r.status_code == 403, r.text
+    assert "You are starting ada's server, so it can only run ada's own last choices" in r.json()["message"]
+    assert hub.api("GET", "/users/ada").json()["servers"] == {}
+
+
+def test_a_champion_starting_an_admins_server_without_options_runs_the_admins_own_choices(
+        hub, ada_started_tiny_once, champ_token):
+    custom = {"profile": "small", "image": "unlisted-choice", "image--unlisted-choice": "quay.io/evil/miner:1"}
+    hub.api("POST", "/users/ada/server", json=custom, token=champ_token)  # refused; JupyterHub saved it anyway
+    r = hub.api("POST", "/users/ada/server", token=champ_token)  # no body: JupyterHub reuses the saved options
+    assert r.status_code in (201, 202), r.text
+    server = hub.wait_for_server("ada")
+    assert server["user_options"] == ada_started_tiny_once
+    hub.api("DELETE", "/users/ada/server")
+    wait_until_stopped(hub, "ada")

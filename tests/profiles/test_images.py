@@ -1,7 +1,9 @@
 """Custom image references: well formed, with a tag or digest, from an allowed registry."""
 
+import re
+
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hubextras.profiles.images import ImageReferenceError, check_image, parse_image_reference
@@ -54,3 +56,21 @@ def test_any_text_is_either_a_reference_or_a_clear_refusal(value):
     else:
         assert ref.tag or ref.digest
         assert " " not in value and "\n" not in value
+
+
+@pytest.mark.parametrize("value", ["quay.io/x/y:täg", "quay.io/x/y:v１２", "quay.io/x/y:ǅ", "quay.io/x/y:٣"])
+def test_tags_with_letters_or_digits_outside_ascii_are_refused(value):
+    with pytest.raises(ImageReferenceError, match="registry/name:tag"):
+        parse_image_reference(value)
+
+
+@example("quay.io/x/y:a" + "b" * 127)
+@example("quay.io/x/y:_1.2-3")
+@given(st.text(st.characters(min_codepoint=33, max_codepoint=0x2FFFF), min_size=1, max_size=20).map(
+    lambda tag: f"quay.io/x/y:{tag}"))
+def test_an_accepted_tag_is_only_ascii_letters_digits_and_separators(value):
+    try:
+        ref = parse_image_reference(value)
+    except ImageReferenceError:
+        return
+    assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", ref.tag), ref.tag

@@ -170,7 +170,16 @@ async def test_form_posts_become_kubespawner_style_user_options(kube_api):
         "profile-option-small--image--unlisted-choice": ["typed then changed mind:1"],
         "profile-option-medium--image": ["geospatial"],
     }
-    assert spawner.run_options_from_form(formdata) == {"profile": "small", "image": "handbook"}
+    options = await spawner.run_options_from_form(formdata)
+    assert options == {"profile": "small", "image": "handbook", "interface": "lab"}
+
+
+async def test_a_refused_form_post_is_an_http_error_before_any_spawn(kube_api):
+    spawner = kube_spawner(kube_api, fake_user("alice", **ALICE))
+    with pytest.raises(HTTPError) as info:
+        await spawner.run_options_from_form({"profile": ["large"]})
+    assert info.value.status_code == 400 and "demo-org:researchers" in info.value.jupyterhub_message
+    assert len(kube_api) == 0
 
 
 @pytest.mark.skipif(not os.environ.get("KUBECONFIG"), reason="needs a real cluster: set KUBECONFIG")
