@@ -556,7 +556,6 @@ def test_counts_are_keyed_by_endpoint_template_and_reset(standin, tokens):
 
     assert standin.counts["GET /orgs/{org}/teams/{team}/memberships/{user}"] == 2
     assert standin.counts["GET /user"] == 1
-    assert standin.count_outcomes["GET /orgs/{org}/teams/{team}/memberships/{user} 404"] == 1
     assert standin.rate_limited_requests == 3
     standin.reset_counts()
     assert (dict(standin.counts), standin.rate_limited_requests) == ({}, 0)
@@ -574,78 +573,11 @@ def test_members_added_and_removed_at_runtime_take_effect_at_once(standin, token
 
 
 def test_users_added_at_runtime_can_sign_in(standin):
-    standin.add_user("newbie", name="New Bie", email=None)
+    standin.community.add_user("newbie", name="New Bie", email=None)
 
     token = sign_in(standin, "newbie")
 
     assert api(standin, "/user", token).json()["name"] == "New Bie"
-
-
-# -- HTTP control endpoints --------------------------------------------------------
-
-
-def test_control_counts_and_reset(standin, tokens):
-    api(standin, "/user", tokens["alice"])
-
-    counts = requests.get(f"{standin.url}/_standin/counts", timeout=5).json()
-    reset = requests.post(f"{standin.url}/_standin/reset", timeout=5)
-
-    assert counts["counts"] == {"GET /user": 1}
-    assert counts["rate_limited_requests"] == 1
-    assert reset.status_code == 200
-    assert dict(standin.counts) == {}
-
-
-def test_control_switches_set_the_switches_and_are_not_affected_by_them(standin, tokens):
-    switches = {"latency": 1.0, "outage": "5xx", "rate_limit": "429", "garbage_json": True}
-    assert requests.post(f"{standin.url}/_standin/switches", json=switches, timeout=5).status_code == 200
-
-    started = time.monotonic()
-    counts = requests.get(f"{standin.url}/_standin/counts", timeout=5)
-
-    assert time.monotonic() - started < 0.5 and counts.status_code == 200
-    assert (standin.latency, standin.outage, standin.rate_limit, standin.garbage_json) == (1.0, "5xx", "429", True)
-
-
-def test_control_switches_refuse_with_revert_after(standin):
-    response = requests.post(
-        f"{standin.url}/_standin/switches", json={"outage": "refuse", "revert_after": 0.5}, timeout=5
-    )
-
-    assert response.json()["outage"] == "refuse"
-    with pytest.raises(requests.ConnectionError):
-        requests.get(f"{standin.url}/_standin/counts", timeout=5)
-    time.sleep(1.0)
-    assert requests.get(f"{standin.url}/_standin/counts", timeout=5).status_code == 200
-
-
-def test_control_switches_reject_unknown_names(standin):
-    response = requests.post(f"{standin.url}/_standin/switches", json={"outtage": "5xx"}, timeout=5)
-
-    assert response.status_code == 400
-    assert "outtage" in response.json()["error"]
-
-
-def test_control_members_adds_and_removes(standin, tokens):
-    path = "/orgs/demo-org/teams/students/memberships/carol"
-
-    add = {"action": "add", "org": "demo-org", "team": "students", "user": "carol", "state": "pending"}
-    requests.post(f"{standin.url}/_standin/members", json=add, timeout=5)
-    pending = api(standin, path, tokens["carol"]).json()["state"]
-    remove = {"action": "remove", "org": "demo-org", "team": "students", "user": "carol"}
-    requests.post(f"{standin.url}/_standin/members", json=remove, timeout=5)
-
-    assert pending == "pending"
-    assert api(standin, path, tokens["carol"]).status_code == 404
-
-
-def test_control_members_says_when_the_team_does_not_exist(standin):
-    body = {"action": "add", "org": "demo-org", "team": "nope", "user": "carol"}
-
-    response = requests.post(f"{standin.url}/_standin/members", json=body, timeout=5)
-
-    assert response.status_code == 404
-    assert "demo-org:nope" in response.json()["error"]
 
 
 # -- the community file and the command line ---------------------------------------
@@ -672,6 +604,40 @@ def test_community_loads_from_json(tmp_path):
     assert load_community(path).is_team_member("o", "t", "u")
 
 
+def test_demo_community_is_json_so_the_stand_in_needs_no_yaml(monkeypatch):
+    monkeypatch.setitem(sys.modules, "yaml", None)  # as if PyYAML were not installed
+
+    assert DEMO_COMMUNITY.suffix == ".json"
+    assert load_community(DEMO_COMMUNITY).is_team_member("demo-org", "hub-users", "alice")
+
+
+def test_a_yaml_community_without_pyyaml_says_what_to_install(tmp_path, monkeypatch):
+    path = tmp_path / "community.yaml"
+    path.write_text("orgs: {}\n")
+    monkeypatch.setitem(sys.modules, "yaml", None)
+
+    with pytest.raises(CommunityError, match="PyYAML is not installed: `pip install pyyaml`, or describe"):
+        load_community(path)
+
+
+def test_a_yaml_community_loads_with_pyyaml(tmp_path):
+    path = tmp_path / "community.yaml"
+    path.write_text("orgs:\n  o:\n    teams:\n      t: {members: [u]}\n")
+
+    assert load_community(path).is_team_member("o", "t", "u")
+
+
+def test_about_lines_are_for_readers_and_must_be_text():
+    assert load_community({"about": ["who is who"], "orgs": {}}).orgs == {}
+    with pytest.raises(CommunityError, match="`about` must be a list of lines"):
+        load_community({"about": {"alice": "member"}})
+
+
+def test_a_missing_community_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CommunityError, match="Cannot read the community file"):
+        load_community(tmp_path / "nope.json")
+
+
 def test_community_with_an_unknown_parent_is_refused_with_a_clear_message():
     with pytest.raises(CommunityError, match="names parent `nope`, which is not a team of `o`"):
         load_community({"orgs": {"o": {"teams": {"t": {"parent": "nope"}}}}})
@@ -685,7 +651,7 @@ def test_module_runs_as_a_script_and_prints_its_url():
                 selector.register(process.stdout, selectors.EVENT_READ)
                 assert selector.select(timeout=20), "the stand-in printed nothing within 20 s"
             url = process.stdout.readline().strip()
-            counts = requests.get(f"{url}/_standin/counts", timeout=5)
+            profile = requests.get(f"{url}/api/v3/user", timeout=5)
             approval = requests.get(
                 f"{url}/login/oauth/authorize",
                 params={"redirect_uri": CALLBACK, "login": "alice"},
@@ -697,5 +663,5 @@ def test_module_runs_as_a_script_and_prints_its_url():
             exit_code = process.wait(timeout=10)
 
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url) and not url.endswith(":0")
-    assert (counts.status_code, approval.status_code) == (200, 302)
+    assert (profile.status_code, approval.status_code) == (401, 302)
     assert exit_code == 0, "Ctrl-C stops it cleanly"

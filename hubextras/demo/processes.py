@@ -1,0 +1,99 @@
+"""Every process the demo hub started, found and stopped: the proxy, the services, people's servers, their kernels.
+
+JupyterHub starts the proxy and the servers in sessions of their own, and a hub that hangs while
+stopping leaves them running. The demo makes itself their subreaper (Linux), so what outlives the
+hub becomes its child and is found and stopped too.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Orphans of our descendants become our children instead of init's (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def parents() -> dict[int, int]:
+    """Every process's parent, by pid (empty where there is no /proc)."""
+    found = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # the command name in parentheses may hold spaces: the fields after the last ")" are fixed
+        fields = stat.rpartition(")")[2].split()
+        found[int(entry.name)] = int(fields[1])
+    return found
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes below `pid`, at any depth."""
+    children: dict[int, list[int]] = {}
+    for child, parent in parents().items():
+        children.setdefault(parent, []).append(child)
+    found, frontier = set(), [pid]
+    while frontier:
+        for child in children.get(frontier.pop(), []):
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is dead: it only waits for its parent to read its exit status
+        return (Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split() or ["?"])[0] != "Z"
+    except OSError:
+        return True
+
+
+def reap() -> None:
+    """Collect the exit status of children that ended (adopted orphans among them)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def stop_all(pids: set[int], grace: float = 5.0) -> set[int]:
+    """SIGTERM `pids`, then SIGKILL what still runs after `grace` seconds; returns those that would not die."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        living = {pid for pid in pids if alive(pid)}
+        for pid in living:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait
+        while living and time.monotonic() < deadline:
+            reap()
+            living = {pid for pid in living if alive(pid)}
+            time.sleep(0.1)
+        if not living:
+            return set()
+    return living
