@@ -20,12 +20,12 @@ from tornado.iostream import StreamClosedError
 
 from ..base import DownloadHandler, JSONAPIHandler, Refused, ServiceHandler
 from ..base.handlers import UNSAFE_METHODS
+from ..base.units import format_bytes
 from . import bodies, metrics
 from .errors import QuotaExceeded, SharedDataError
 from .links import INTERFACES, nbgitpuller_link
 from .openapi import openapi_document
 from .paths import decode_path, relative_parts
-from .quota import human_bytes
 
 # held unfiltered only by hub admins (and admin services): an admin by the admin flag alone carries it on a full
 # token, never on one narrowed to `access:services`
@@ -197,7 +197,7 @@ class UploadHandler(APIHandler):
         limit, declared = self.body_limit(), self.request.headers.get("Content-Length", "")
         if self.request.method == "PUT" and declared.isdigit() and int(declared) > limit:
             too_big = QuotaExceeded(
-                f"One request may carry at most {human_bytes(limit)}: send the upload in pieces "
+                f"One request may carry at most {format_bytes(limit)}: send the upload in pieces "
                 f"(`chunk_bytes` from the start of the upload), each starting at the `offset` the last answered."
             )
             if int(declared) > DRAINED_PIECES * limit:

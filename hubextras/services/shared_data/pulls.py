@@ -27,6 +27,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.netutil import Resolver
 
+from ..base.units import format_bytes
 from . import archives, quota
 from .addresses import PublicOnlyResolver
 from .errors import PullFailed, QuotaExceeded, SharedDataError
@@ -262,7 +263,7 @@ class Puller:
             too_big = watcher.done() and not watcher.cancelled() and watcher.result()
             if process.returncode != 0 and (too_big or any(FILE_TOO_LARGE in line for line in errors)):
                 raise QuotaExceeded(
-                    f"The clone passed {quota.human_bytes(limit)} (the shared folder's free space or the "
+                    f"The clone passed {format_bytes(limit)} (the shared folder's free space or the "
                     "download limit) while it ran, and was stopped. Free some room, or pull a smaller repository."
                 )
             if process.returncode != 0:
@@ -278,7 +279,7 @@ class Puller:
                 )
             shutil.rmtree(checkout / ".git")  # people get the files, not the history
             size = self._fits(staging)
-            job.say(f"Cloned {quota.human_bytes(size)}; placing it at `{destination}` …")
+            job.say(f"Cloned {format_bytes(size)}; placing it at `{destination}` …")
             self.store.place(checkout, destination, replace=replace)
             return destination
 
@@ -295,16 +296,16 @@ class Puller:
                     received[0] += len(chunk)
                     if received[0] > limit:
                         raise QuotaExceeded(
-                            f"The download passed {quota.human_bytes(limit)} (the download limit or "
+                            f"The download passed {format_bytes(limit)} (the download limit or "
                             "the shared folder's free space) and was stopped."
                         )
                     out.write(chunk)
                     if time.monotonic() - received[1] > 0.5:
                         received[1] = time.monotonic()
-                        job.say(f"Downloaded {quota.human_bytes(received[0])}")
+                        job.say(f"Downloaded {format_bytes(received[0])}")
 
                 await self._fetch(url, take, out, received)
-            job.say(f"Downloaded {quota.human_bytes(received[0])}.")
+            job.say(f"Downloaded {format_bytes(received[0])}.")
             if archives.archive_kind(filename):
                 unpacked = staging / "unpacked"
                 unpacked.mkdir()
