@@ -13,7 +13,7 @@ import time
 
 import pytest
 import requests
-from isolation_fixtures import IsolatedPlace, needs_root
+from harness.isolation import IsolatedPlace, needs_root
 
 pytestmark = pytest.mark.skipif(needs_root, reason="isolated servers need root, Linux and /usr/bin/python3")
 
