@@ -518,16 +518,16 @@ class ProfilesLocalSpawner(ProfilesSpawner, SimpleLocalProcessSpawner):
             await self._remove_cgroup()  # the server exited: what it forked goes with it
         return status
 
-    async def stop(self, now=False):
-        await super().stop(now=now)
-        await self._remove_cgroup()
-
     async def _remove_cgroup(self) -> None:
         if self._cgroup is not None:
             cgroup, self._cgroup = self._cgroup, None
             await asyncio.to_thread(cgroup.remove)
-        if self.isolated and os.path.isdir(self.home_dir):
-            self.home_usage().scan(self.home_dir)
+
+    async def stop(self, now=False):
+        await super().stop(now=now)
+        await self._remove_cgroup()
+        if os.path.isdir(self.home_dir):
+            self.home_usage().scan(self.home_dir)  # what the server left is what the home page shows next
 
     # -- state kept across hub restarts -------------------------------------------------
 
