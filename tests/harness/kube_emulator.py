@@ -216,13 +216,13 @@ class ThreadedKubeAPI:
     `env` holds what a pod gets (KUBERNETES_SERVICE_HOST/PORT); `pods()` reads the emulator's pods.
     """
 
-    def __init__(self, folder: Path, *, kubelet_delay: float = 0.05, emulator_class: type = None):
+    def __init__(self, folder: Path, *, kubelet_delay: float = 0.05, list_delays: dict | None = None):
         import threading
 
         self.folder = Path(folder)
         self.ca, self.cert, self.key = make_tls_files(self.folder / "tls")
         self.kubelet_delay = kubelet_delay
-        self.emulator_class = emulator_class or ProcessKubeEmulator
+        self.list_delays = list_delays or {}
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="kube-emulator", daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -246,7 +246,8 @@ class ThreadedKubeAPI:
         self._stop = asyncio.Event()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.cert, self.key)
-        async with self.emulator_class(kubelet_delay=self.kubelet_delay) as api, kmock.Server(api):
+        emulator = ProcessKubeEmulator(kubelet_delay=self.kubelet_delay, list_delays=self.list_delays)
+        async with emulator as api, kmock.Server(api):
             runner = aiohttp.web.ServerRunner(aiohttp.web.Server(api))
             await runner.setup()
             site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
@@ -256,8 +257,7 @@ class ThreadedKubeAPI:
             try:
                 await self._stop.wait()
             finally:
-                if isinstance(api, ProcessKubeEmulator):
-                    api.stop_processes()
+                api.stop_processes()
                 await runner.cleanup()
 
     def start(self) -> ThreadedKubeAPI:
@@ -305,6 +305,8 @@ class ProcessKubeEmulator(KubeEmulator):
     process reaches the "pod" as it would in a cluster. Deleting the pod stops its process.
     """
 
+    # seconds a first LIST of a resource plural takes (a slow API server), e.g. {"events": 3}
+    list_delays: dict = attrs.field(factory=dict)
     _processes: dict = attrs.field(factory=dict, init=False)
     _addresses: itertools.count = attrs.field(factory=lambda: itertools.count(2), init=False)
 
@@ -313,6 +315,8 @@ class ProcessKubeEmulator(KubeEmulator):
             process = self._processes.pop((request.namespace, request.name), None)
             if process is not None:
                 process.terminate()
+        if request.resource is not None and request.action == kmock.action.LIST:
+            await asyncio.sleep(self.list_delays.get(request.resource.plural, 0))
         return await super()._handle(request)
 
     async def _run_pod(self, namespace: str, name: str) -> None:

@@ -186,7 +186,7 @@ class ChartHub(HubProcess):
         secret.parent.mkdir(parents=True, exist_ok=True)
         secret.write_text(yaml.safe_dump(values))
         self.pod_path(f"{POD_ETC}/z2jh.py").write_text(Z2JH_MODULE.format(values_path=str(secret)))
-        for name, spec in (values["hub"].get("extraFiles") or {}).items():
+        for _name, spec in (values["hub"].get("extraFiles") or {}).items():
             target = self.pod_path(spec["mountPath"])
             target.parent.mkdir(parents=True, exist_ok=True)
             if "stringData" in spec:
