@@ -25,3 +25,23 @@ def test_hubextras_is_installed_from_the_source_tree_not_from_an_unpublished_rel
 def test_the_install_keeps_every_package_the_hub_image_has():
     assert "pip freeze > /tmp/hub-image-pins.txt" in DOCKERFILE
     assert "--constraint /tmp/hub-image-pins.txt /tmp/hubextras" in DOCKERFILE
+
+
+def test_the_guides_metrics_rbac_is_valid_and_grants_what_the_panel_reads():
+    import kubernetes_validate
+    import yaml
+
+    role, binding = yaml.safe_load_all((REPO_DIR / "docs" / "examples" / "metrics-rbac.yaml").read_text())
+    for manifest in (role, binding):
+        kubernetes_validate.validate(manifest, "1.32", strict=True)
+    # what hubextras/services/servers_panel/kube_usage.py lists: metrics.k8s.io pods in the hub's namespace
+    assert {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]} in role["rules"]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "hub", "namespace": "hub"}]
+
+
+def test_the_guide_covers_the_chart_settings_that_meet_hubextras():
+    guide = (REPO_DIR / "docs" / "deploy-z2jh.md").read_text()
+    for words in ["slow_spawn_timeout = 0", "consecutive_failure_limit = 5", "metrics-rbac.yaml",
+                  "homeMountPath", "python -m hubextras.check", "_start_watching_events"]:
+        assert words in guide, words
