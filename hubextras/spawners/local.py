@@ -30,7 +30,16 @@ from traitlets import Bool, Dict, Float, Integer, TraitError, Unicode, default, 
 from ..profiles.engine import ProfileChoiceError, normalize_profile_list
 from ..profiles.form import format_bytes
 from . import ProfilesSpawner, _hub_extras, profile_error, unknown_override_keys
-from .accounts import Account, AccountError, account_name, ensure_account, ensure_group, prepare_home, unreadable_part
+from .accounts import (
+    Account,
+    AccountError,
+    account_name,
+    ensure_account,
+    ensure_group,
+    hand_over_home,
+    prepare_home,
+    unreadable_part,
+)
 from .cgroups import Hierarchy, Limits, ServerCgroup, cgroup_name, find_hierarchy
 from .home_usage import HomeUsage, over_quota_message, usage_line
 
@@ -277,7 +286,11 @@ class ProfilesLocalSpawner(ProfilesSpawner, SimpleLocalProcessSpawner):
             raise web.HTTPError(500, str(e)) from None
         if not self.create_accounts:
             self.home_dir = account.home
-        await asyncio.to_thread(prepare_home, self.home_dir, account)
+        try:
+            if prepare_home(self.home_dir, account):
+                await asyncio.to_thread(hand_over_home, self.home_dir, account)
+        except AccountError as e:
+            raise web.HTTPError(500, str(e)) from None
         return account
 
     # -- sizes --------------------------------------------------------------------------
