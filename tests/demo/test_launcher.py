@@ -2,104 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import requests
+from harness.demo_process import Demo, port_is_free, process_tree, running, start_server
 
 from hubextras.demo.config import COMMUNITY_NAME
 from hubextras.demo.people import PEOPLE
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_is_free(port: int) -> bool:
-    """Nothing listens there, so a new hub could bind it (as servers do, with SO_REUSEADDR: closed
-    connections may linger in TIME_WAIT)."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def process_tree(pid: int) -> set[int]:
-    """`pid`'s descendants, from `ps` (not from the demo's own bookkeeping)."""
-    rows = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=True).stdout
-    children: dict[int, list[int]] = {}
-    for row in rows.splitlines():
-        child, parent = map(int, row.split())
-        children.setdefault(parent, []).append(child)
-    found, frontier = set(), [pid]
-    while frontier:
-        for child in children.get(frontier.pop(), []):
-            found.add(child)
-            frontier.append(child)
-    return found
-
-
-def running(pids: set[int]) -> set[int]:
-    rows = subprocess.run(["ps", "-o", "pid=,stat=", "-p", ",".join(map(str, pids))], capture_output=True, text=True)
-    return {int(pid) for pid, stat in (row.split() for row in rows.stdout.splitlines()) if not stat.startswith("Z")}
-
-
-class Demo:
-    def __init__(self, tmp_path: Path, *args: str):
-        self.port, self.standin_port = free_port(), free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "hubextras.demo", "--port", str(self.port),
-                   "--standin-port", str(self.standin_port), *args]
-        env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
-        env.pop("JUPYTERHUB_CRYPT_KEY", None)
-        self.proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
-        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
-        self.reader.start()
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_ready(self, timeout: float = 120) -> str:
-        deadline = time.monotonic() + timeout
-        while "Press Ctrl-C to stop." not in self.output:
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise AssertionError(f"the demo did not start:\n{self.output}")
-            time.sleep(0.2)
-        return self.output
-
-    def sign_in(self, login: str) -> tuple[requests.Session, requests.Response]:
-        """The OAuth flow a browser makes: hub -> stand-in's authorize page (as `login`) -> hub."""
-        session = requests.Session()
-        authorize = session.get(f"{self.url}/hub/oauth_login", allow_redirects=False, timeout=30)
-        assert authorize.status_code == 302, authorize.text
-        approved = session.get(authorize.headers["Location"], params={"login": login}, allow_redirects=False,
-                               timeout=30)
-        assert approved.status_code == 302, approved.text
-        return session, session.get(approved.headers["Location"], timeout=60)
-
-    def stop(self, sig: int) -> tuple[int, str]:
-        self.proc.send_signal(sig)
-        self.proc.wait(timeout=90)
-        self.reader.join(timeout=10)
-        return self.proc.returncode, self.output
 
 
 @pytest.fixture
@@ -112,25 +23,7 @@ def demo(tmp_path):
 
     yield start
     for one in started:
-        if one.proc.poll() is None:
-            one.proc.kill()
-            one.proc.wait(30)
-
-
-def start_server(session: requests.Session, url: str, login: str) -> None:
-    xsrf = {"X-XSRFToken": session.cookies.get("_xsrf", path="/hub/")}
-    token = session.post(f"{url}/hub/api/users/{login}/tokens", json={}, headers=xsrf, timeout=30)
-    assert token.status_code == 201, token.text
-    auth = {"Authorization": f"token {token.json()['token']}"}
-    started = requests.post(f"{url}/hub/api/users/{login}/server", json={"profile": "small"}, headers=auth, timeout=90)
-    assert started.status_code in (201, 202), started.text
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        server = requests.get(f"{url}/hub/api/users/{login}", headers=auth, timeout=30).json()["servers"].get("")
-        if server and server["ready"]:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{login}'s server did not become ready")
+        one.close()
 
 
 def test_the_demo_prints_its_address_and_the_sign_in_table(demo):
