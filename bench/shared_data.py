@@ -23,6 +23,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from bench_setup import require_npm_proxy  # noqa: E402
 from harness.hub import HubProcess  # noqa: E402
 
 MiB = 1024 * 1024
@@ -107,6 +108,7 @@ def main() -> None:
     parser.add_argument("--gib", type=float, default=1.0, help="size of the timed upload (GiB)")
     parser.add_argument("--memory-gib", type=float, default=2.0, help="size of the upload whose peak memory counts")
     args = parser.parse_args()
+    proxy = require_npm_proxy()
     size, memory_size = int(args.gib * 1024 * MiB), int(args.memory_gib * 1024 * MiB)
     workdir = Path(tempfile.mkdtemp(prefix="bench-shared-data-"))
     hub = HubProcess(workdir, pre_config=f"c.SharedDataService.quota_bytes = {4 * (size + memory_size)}")
@@ -148,6 +150,7 @@ def main() -> None:
         json.dumps(
             {
                 "name": "shared_data_upload_1gib_npm_proxy",
+                "proxy": proxy,
                 "ours": round(ours, 1),
                 "anchor": round(anchor, 1),
                 "ratio": round(ours / anchor, 2),
