@@ -69,15 +69,13 @@ def alive(pid: int) -> bool:
         return True
 
 
-def reap() -> None:
-    """Collect the exit status of children that ended (adopted orphans among them)."""
-    while True:
+def reap(pids: set[int]) -> None:
+    """Collect the exit status of those of `pids` that are our children (adopted orphans among them) and ended."""
+    for pid in pids:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            return
-        if pid == 0:
-            return
+            pass  # not our child: its own parent collects it
 
 
 def stop_all(pids: set[int], grace: float = 5.0) -> set[int]:
@@ -91,7 +89,7 @@ def stop_all(pids: set[int], grace: float = 5.0) -> set[int]:
                 pass
         deadline = time.monotonic() + wait
         while living and time.monotonic() < deadline:
-            reap()
+            reap(living)
             living = {pid for pid in living if alive(pid)}
             time.sleep(0.1)
         if not living:
