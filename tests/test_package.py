@@ -200,6 +200,18 @@ def test_the_wheel_ships_no_test_harness(wheel):
     assert "hubextras/testing/github/demo_community.json" in names
 
 
+def test_the_wheel_ships_snippets_templates_and_entry_points(wheel):
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    data = [n.split(".data/data/", 1)[1] for n in names if ".data/data/" in n]
+    assert "share/hubextras/jupyterhub_config.d/10-github-teams.py" in data
+    assert "share/hubextras/jupyterhub_config.d/alternatives/05-google-signin.py" in data
+    assert "share/hubextras/templates/login.html" in data
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "github-teams = hubextras.auth:GitHubTeamsAuthenticator" in entry_points
+
+
 def test_every_module_imports_from_the_installed_wheel(venv):
     venv_dir, found = venv
     assert found["broken"] == {}
