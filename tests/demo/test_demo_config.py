@@ -41,8 +41,8 @@ def test_the_config_holds_no_service_token_and_no_services(monkeypatch):
 def test_state_goes_under_the_state_folder(monkeypatch):
     c = run_config(config_text(SETTINGS), monkeypatch)
 
-    assert c.JupyterHub.db_url == "sqlite:////srv/demo/jupyterhub.sqlite"
-    assert c.JupyterHub.cookie_secret_file.startswith("/srv/demo/")
+    assert c.JupyterHub.db_url == "sqlite:////srv/demo/hub/jupyterhub.sqlite"
+    assert c.JupyterHub.cookie_secret_file == "/srv/demo/hub/jupyterhub_cookie_secret"
     assert c.HubExtras.shared_dir == "/srv/demo/shared"
     assert c.SimpleLocalProcessSpawner.home_dir_template == "/srv/demo/home/{username}"
 

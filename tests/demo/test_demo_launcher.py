@@ -60,7 +60,7 @@ def test_sigterm_with_a_server_running_leaves_no_process_and_frees_the_ports(dem
     assert code == 0, output
     assert running(tree) == set(), output
     assert port_is_free(running_demo.port) and port_is_free(running_demo.standin_port)
-    assert (tmp_path / "state" / "jupyterhub.sqlite").exists(), "a chosen state folder is kept"
+    assert (tmp_path / "state" / "hub" / "jupyterhub.sqlite").exists(), "a chosen state folder is kept"
 
 
 def test_ctrl_c_stops_everything_and_removes_the_temp_state(demo, tmp_path):
@@ -69,6 +69,8 @@ def test_ctrl_c_stops_everything_and_removes_the_temp_state(demo, tmp_path):
     state = Path(re.search(r"^State: (\S+)", output, re.M).group(1))
     tree = process_tree(running_demo.proc.pid)
     assert state.is_dir() and state.is_relative_to(tmp_path)
+    assert state.stat().st_mode & 0o777 == 0o711, "servers run as people's accounts reach their homes"
+    assert (state / "hub").stat().st_mode & 0o777 == 0o700, "the database and secrets are the hub's alone"
 
     code, output = running_demo.stop(signal.SIGINT)
 
