@@ -60,3 +60,13 @@ def test_the_sign_in_table_names_everyone_of_the_demo_community():
     for person in PEOPLE:
         assert community.user(person.login) is not None
         assert f"  {person.login} " in table
+
+
+def test_against_github_com_the_client_id_and_secret_come_from_the_environment(monkeypatch):
+    settings = DemoSettings(state=Path("/srv/demo"), port=8000, hub_port=8081, proxy_api_port=8001,
+                            proxy_command=["configurable-http-proxy"], github_url=None,
+                            allowed_teams=("my-org:my-team",), admin_teams=(), champions_team="")
+    c = run_config(config_text(settings), monkeypatch)
+
+    assert "github_url" not in c.GitHubOAuthenticator and "client_id" not in c.GitHubOAuthenticator
+    assert c.GitHubTeamsAuthenticator.allowed_teams == {"my-org:my-team"}
