@@ -63,7 +63,6 @@ class DemoHub:
         self.hub_folder = state / HUB_FOLDER
         self.log_path = self.hub_folder / "jupyterhub.log"
         self.proc: subprocess.Popen | None = None
-        self._started: set[int] = set()
 
     def start(self, timeout: float = 120) -> None:
         for folder in ("shared", "home"):
@@ -102,19 +101,16 @@ class DemoHub:
         raise TimeoutError(f"jupyterhub did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
     def running(self) -> bool:
-        if self.proc is not None and self.proc.poll() is None:
-            self._started |= processes.descendants(self.proc.pid)
-            return True
-        return False
+        return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout: float = 30) -> set[int]:
         """Stop the hub (it stops its servers, services and proxy), then anything of it still running.
 
         Returns the pids that would not die (none, normally).
         """
-        leftovers: set[int] = set(self._started)
+        leftovers: dict[int, int | None] = {}
         if self.proc is not None:
-            leftovers |= processes.descendants(self.proc.pid)
+            leftovers.update(processes.identities(processes.descendants(self.proc.pid)))
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
                 try:
@@ -126,7 +122,7 @@ class DemoHub:
                     self.proc.wait(10)
             self.proc = None
         # what outlived the hub was adopted by the demo (its subreaper) or is still in the list
-        leftovers |= processes.descendants(os.getpid())
+        leftovers.update(processes.identities(processes.descendants(os.getpid())))
         return processes.stop_all(leftovers)
 
     def log_tail(self, lines: int = 40) -> str:

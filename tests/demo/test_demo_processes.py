@@ -23,14 +23,14 @@ def test_descendants_are_found_at_any_depth():
             assert len(found) == 2
             assert found <= processes.descendants(os.getpid())
         finally:
-            processes.stop_all(processes.descendants(shell.pid) | {shell.pid})
+            processes.stop_all(processes.identities(processes.descendants(shell.pid) | {shell.pid}))
 
 
 def test_stop_all_kills_what_ignores_sigterm():
     stubborn = subprocess.Popen(["sh", "-c", "trap '' TERM; sleep 60"])
     time.sleep(0.2)  # let the shell set its trap
 
-    survivors = processes.stop_all({stubborn.pid}, grace=0.5)
+    survivors = processes.stop_all(processes.identities({stubborn.pid}), grace=0.5)
 
     assert survivors == set()
     assert not processes.alive(stubborn.pid)
@@ -48,7 +48,7 @@ def test_an_orphan_of_a_child_is_adopted_found_and_stopped():
         orphan = int(open("orphan").read())
         time.sleep(0.2)
         adopted = orphan in processes.descendants(__import__("os").getpid())
-        survivors = processes.stop_all({orphan})
+        survivors = processes.stop_all(processes.identities({orphan}))
         print(adopted, survivors == set(), processes.alive(orphan))
         """
     )
@@ -56,3 +56,15 @@ def test_an_orphan_of_a_child_is_adopted_found_and_stopped():
                           cwd=os.environ.get("TMPDIR", "/tmp"), env={**os.environ, "PYTHONPATH": os.getcwd()})
 
     assert done.stdout.split() == ["True", "True", "False"], done.stderr
+
+
+def test_a_pid_that_now_names_another_process_is_left_alone():
+    with subprocess.Popen(["sleep", "60"]) as bystander:
+        try:
+            recorded_earlier = processes.started_at(bystander.pid) - 1  # as if the pid had been reused since
+
+            processes.stop_all({bystander.pid: recorded_earlier}, grace=0.2)
+
+            assert bystander.poll() is None
+        finally:
+            bystander.kill()
