@@ -25,7 +25,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from harness.hub import HubProcess, proxy_command  # noqa: E402
+from bench_setup import require_npm_proxy  # noqa: E402
+from harness.hub import HubProcess  # noqa: E402
 
 MiB = 1024 * 1024
 SERVICE = "/services/shared-data/"
@@ -131,10 +132,8 @@ def main() -> None:
     parser.add_argument("--gib", type=float, default=1.0, help="size of the timed upload (GiB)")
     parser.add_argument("--memory-gib", type=float, default=2.0, help="size of the upload whose peak memory counts")
     args = parser.parse_args()
+    proxy = require_npm_proxy()
     size, memory_size = int(args.gib * 1024 * MiB), int(args.memory_gib * 1024 * MiB)
-    proxy = proxy_command("npm")[0]
-    if not proxy.endswith("node_modules/.bin/configurable-http-proxy"):
-        raise SystemExit(f"this benchmark measures the npm configurable-http-proxy, not {proxy}: run `npm install`")
     workdir = Path(tempfile.mkdtemp(prefix="bench-shared-data-"))
     hub = HubProcess(workdir, pre_config=f"c.SharedDataService.quota_bytes = {4 * (size + memory_size)}")
     try:
@@ -189,6 +188,7 @@ def main() -> None:
         json.dumps(
             {
                 "name": "shared_data_upload_1gib_npm_proxy",
+                "proxy": proxy,
                 "ours": round(ours, 1),
                 "anchor": round(anchor, 1),
                 "ratio": round(ours / anchor, 2),
@@ -204,7 +204,6 @@ def main() -> None:
                 "peak_rss_mib": round(peak, 1),
                 "peak_rss_upload_gib": args.memory_gib,
                 "size_gib": args.gib,
-                "proxy": proxy,
             }
         )
     )
