@@ -9,16 +9,16 @@ from hubextras.spawners.kube import ProfilesKubeSpawner
 from hubextras.spawners.local import ProfilesLocalSpawner
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "profiles.md"
+REFERENCE = DOC.with_name("reference.md")
 
 
 @pytest.mark.parametrize("cls", [ProfilesSpawner, ProfilesKubeSpawner, ProfilesLocalSpawner])
-def test_every_setting_we_add_has_help_and_is_in_the_operator_page(cls):
+def test_every_setting_we_add_has_help_and_its_class_is_in_the_generated_reference(cls):
     ours = {name: trait for name, trait in cls.class_traits(config=True).items()
             if trait.this_class.__module__.startswith("hubextras")}
     assert ours, f"{cls.__name__} adds no settings"
-    text = DOC.read_text()
-    missing = [name for name in ours if f"`{name}`" not in text]
-    assert missing == [] and all(trait.help for trait in ours.values())
+    assert [name for name, trait in ours.items() if not trait.help] == []
+    assert f"autoconfigurable:: {cls.__module__}.{cls.__name__}" in REFERENCE.read_text()
 
 
 def test_operator_page_links_the_screenshot_the_browser_test_takes():

@@ -34,6 +34,8 @@ class QuickFakeServersSpawner(_base):
         if self.user.name in {REAL_SERVER_USERS!r}:
             return await super().start()
         self.cmd = [sys.executable, {TINY_SINGLEUSER!r}]
+        # the crowd's fake servers run as the hub's own user, with no account, home or cgroup of their own
+        self.make_preexec_fn = lambda name: None
         return await LocalProcessSpawner.start(self)
 
 
