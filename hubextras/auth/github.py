@@ -508,7 +508,9 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
         auth_state = await user.get_auth_state()
         if not auth_state or STATE_KEY not in auth_state:
             REFRESHES.labels("no_state").inc()
-            return False
+            # nothing to re-check: the person signs in again; someone else's request (an admin's or a
+            # service's start of this user's server) goes on, as JupyterHub 6.1 does by default
+            return not self._is_own_request(handler, user)
         cache = auth_state[STATE_KEY]
         try:
             membership, new_cache, changed = await self._resolve(user.name, auth_state["access_token"], cache)
@@ -547,11 +549,16 @@ class GitHubTeamsAuthenticator(GitHubOAuthenticator):
             auth_model["groups"] = sorted(await self.get_user_groups(auth_state))
         return auth_model
 
+    @staticmethod
+    def _is_own_request(handler, user) -> bool:
+        """Whether `handler` serves `user`'s own request (JupyterHub 5 refreshes before it records whose)."""
+        return handler is not None and getattr(handler, "_jupyterhub_user", user) is user
+
     def _show_access_ended(self, handler, user):
         """Send the person's own browser to a page that says why, instead of a bare login page."""
         if (
             handler is not None
-            and getattr(handler, "_jupyterhub_user", None) is user
+            and self._is_own_request(handler, user)
             and not getattr(handler, "_token_authenticated", False)
             and handler.request.method in ("GET", "HEAD")
         ):

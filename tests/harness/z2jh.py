@@ -236,6 +236,9 @@ class ChartHub(HubProcess):
         c.JupyterHub.pid_file = "{self.workdir}/jupyterhub.pid"
         c.JupyterHub.services = []
         c.JupyterHub.load_roles = []
+        # managed services stop in a second, not 15 s (the idle culler sits out SIGINT)
+        c.LocalProcessSpawner.interrupt_timeout = 1
+        c.LocalProcessSpawner.term_timeout = 1
         """
         test_admin = f"""
         # --- the tests' own admin service (not the chart's)
