@@ -1,4 +1,4 @@
-"""Idle culling on both spawners: jupyterhub-idle-culler 2.x as a managed service, from `HubExtras` traits."""
+"""Idle culling on both spawners: jupyterhub-idle-culler (1.4 or newer) as a managed service, from `HubExtras` traits."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from traitlets.log import get_logger
 from .config import HubExtras, add_role, add_service, configured
 
 IDLE_CULLER = "idle-culler"
-# what jupyterhub-idle-culler 2.x needs: find idle servers and stop them (and delete users when asked)
+# what jupyterhub-idle-culler (1.4 and 2.x) needs: find idle servers and stop them (and delete users when asked)
 CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
 CULL_USERS_SCOPES = ["admin:users"]
 
@@ -45,7 +45,7 @@ def add_idle_culler(c: Config) -> bool:
     if importlib.util.find_spec("jupyterhub_idle_culler") is None:
         get_logger().warning(
             "hubextras: idle servers are NOT stopped: jupyterhub-idle-culler is not installed in the hub's "
-            "environment (pip install 'jupyterhub-idle-culler>=2'), or set c.HubExtras.idle_culler_enabled = False."
+            "environment (pip install 'jupyterhub-idle-culler>=1.4'), or set c.HubExtras.idle_culler_enabled = False."
         )
         return False
     add_service(c, {
