@@ -503,8 +503,8 @@ class UsageRecorder(LoggingConfigurable):
 
     async def _stop_over_quota(self, record: UsageRecord) -> None:
         from jupyterhub.app import JupyterHub
+        from tornado.escape import url_escape
         from tornado.httpclient import AsyncHTTPClient, HTTPClientError
-        from tornado.httputil import url_escape
 
         if not (self.api_token and JupyterHub.initialized()):
             self.log.warning(
