@@ -48,10 +48,12 @@ class PublicOnlyResolver(Resolver):
     `allow_private` turns the check off; names in `allowed_hosts` skip it.
     """
 
-    def initialize(self, allow_private: bool = False, allowed_hosts: Collection[str] = ()) -> None:
+    def initialize(
+        self, allow_private: bool = False, allowed_hosts: Collection[str] = (), inner: Resolver | None = None
+    ) -> None:
         self.allow_private = allow_private
         self.allowed_hosts = {host.lower().strip("[]") for host in allowed_hosts}
-        self.inner = DefaultLoopResolver()
+        self.inner = inner or DefaultLoopResolver()
 
     def may_skip(self, host: str) -> bool:
         return self.allow_private or host.lower().strip("[]") in self.allowed_hosts
@@ -62,11 +64,13 @@ class PublicOnlyResolver(Resolver):
             raise refusal(host)
         return addresses
 
-    async def check_host(self, host: str, port: int) -> None:
-        """Refuse `host` at once when it is not public; a name nobody can resolve is refused too."""
-        if self.may_skip(host):
-            return
+    async def check_host(self, host: str, port: int) -> str:
+        """The address a connection to `host` must use (git is pinned to it, so a second lookup cannot change
+        it); refused at once when `host` is not public. A name nobody can resolve is refused too."""
         try:
-            await self.resolve(host, port)
+            addresses = await self.resolve(host, port)
         except OSError as failure:
             raise PullFailed(f"Could not find the server `{host[:200]}` ({failure}). Check the link.") from None
+        if not addresses:
+            raise PullFailed(f"Could not find the server `{host[:200]}`. Check the link.")
+        return addresses[0][1][0]

@@ -25,6 +25,12 @@ class Busy(SharedDataError):
     status = 409
 
 
+class NotYours(SharedDataError):
+    """Someone acting on another person's upload."""
+
+    status = 403
+
+
 class QuotaExceeded(SharedDataError):
     status = 413
 

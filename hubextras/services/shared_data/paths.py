@@ -80,6 +80,28 @@ def relative_parts(path: str | bytes) -> tuple[str, ...]:
     return tuple(check_name(part) for part in stripped.split("/"))
 
 
+def check_link_target(link: str, target: str | bytes) -> tuple[str, ...]:
+    """The steps of a symbolic link's `target` if the link may be in the shared folder; refused otherwise.
+
+    A link may only lead down from its own folder: relative, with no `..` (nor `.`) steps. Followed as the
+    system does, through any chain of such links, it then always ends inside the shared folder, wherever it
+    or the links it passes through are moved later; a `..` step could not promise that (`L -> ../..` is
+    inside where it was made, and outside after a move one folder up).
+    """
+    try:
+        text = decode_path(target)
+        parts = relative_parts(text) if not text.startswith("/") else None
+    except UnsafePath:
+        parts = None
+    if not parts:
+        shown = target.decode("utf-8", "backslashreplace") if isinstance(target, bytes) else target
+        raise UnsafePath(
+            f"`{link[:120]}` is a link to `{shown[:120]}`: links may only point down into their own folder "
+            "(like `data/latest.csv`), never up (`..`), to an absolute path or outside the shared folder."
+        )
+    return parts
+
+
 def resolve_inside(root: str | Path, path: str | bytes) -> Path:
     """The real location of `path` below `root`; refused if it, or a symbolic link on the way, leads outside."""
     parts = relative_parts(path)

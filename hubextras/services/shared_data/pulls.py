@@ -12,13 +12,15 @@ import asyncio
 import os
 import posixpath
 import re
+import resource
 import secrets
 import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
@@ -27,6 +29,7 @@ from .addresses import PublicOnlyResolver
 from .errors import PullFailed, QuotaExceeded, SharedDataError
 from .links import repository_folder
 from .paths import check_name, relative_parts
+from .redaction import redact, redacted_url, url_secrets
 from .store import SharedStore
 
 GIT_SCHEMES = ("http", "https", "git")
@@ -41,18 +44,49 @@ def check_git_source(url: str, ref: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in GIT_SCHEMES or not parts.netloc:
         raise SharedDataError(
-            f"`{url[:200]}` is not a public git repository URL. Use an http(s):// or git:// URL, "
+            f"`{redacted_url(url)[:200]}` is not a public git repository URL. Use an http(s):// or git:// URL, "
             "like https://github.com/org/course-material."
         )
     if ref and (not SAFE_REF.match(ref) or ".." in ref):
         raise SharedDataError(f"`{ref[:80]}` is not a branch or tag name. Leave it empty for the default branch.")
 
 
+def git_clone_command(git: str, url: str, ref: str, checkout: str, address: str) -> list[str]:
+    """The git command cloning `url` (at `ref`) into `checkout`, connecting only to `address`, the one checked.
+
+    http(s): curl is told the address for the URL's host and port (`http.curloptResolve`), so TLS and the
+    Host header keep the name; git://: the URL names the address itself (git's protocol has no certificates).
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or DEFAULT_PORTS[parts.scheme]
+    shown = f"[{address}]" if ":" in address else address
+    pin = []
+    if parts.scheme in ("http", "https"):
+        pin = ["-c", f"http.curloptResolve={host}:{port}:{shown}"]
+    elif host != address:
+        userinfo = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+        url = urlunsplit(parts._replace(netloc=f"{userinfo}{shown}:{port}"))
+    return [
+        git,
+        "-c",
+        "http.followRedirects=false",  # a redirect could lead to a private address checked nowhere
+        *pin,
+        "clone",
+        "--depth",
+        "1",
+        "--progress",
+        *(["--branch", ref] if ref else []),
+        "--",
+        url,
+        checkout,
+    ]
+
+
 def check_download_source(url: str) -> str:
     """The file name an http(s) URL downloads to; refused if the URL is not http(s)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SharedDataError(f"`{url[:200]}` is not an http(s) URL. Give a link starting with https://.")
+        raise SharedDataError(f"`{redacted_url(url)[:200]}` is not an http(s) URL. Give a link starting with https://.")
     name = posixpath.basename(unquote(parts.path).rstrip("/")) or "download"
     return check_name(name)
 
@@ -72,8 +106,10 @@ class PullJob:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Future | None = None
 
+    hidden: list[str] = field(default_factory=list, repr=False)  # credentials in the URL, never shown
+
     def say(self, line: str) -> None:
-        self.lines.append(line)
+        self.lines.append(redact(line, self.hidden))
         self.changed.set()
         self.changed = asyncio.Event()
 
@@ -84,7 +120,7 @@ class PullJob:
             "source": self.source,
             "state": self.state,
             "result": self.result,
-            "error": self.error,
+            "error": redact(self.error, self.hidden),
             "lines": self.lines,
         }
 
@@ -129,12 +165,12 @@ class Puller:
         try:
             port = parts.port or DEFAULT_PORTS[parts.scheme]
         except ValueError:
-            raise SharedDataError(f"`{url[:200]}` has no valid port number. Check the link.") from None
-        await self.resolver.check_host(parts.hostname or "", port)
-        job = PullJob(secrets.token_urlsafe(12), user, url)
+            raise SharedDataError(f"`{redacted_url(url)[:200]}` has no valid port number. Check the link.") from None
+        address = await self.resolver.check_host(parts.hostname or "", port)
+        job = PullJob(secrets.token_urlsafe(12), user, redacted_url(url), hidden=url_secrets(url))
         self.jobs[job.id] = job
         work = (
-            self._git(job, url, ref, into, destination, replace)
+            self._git(job, url, ref, into, destination, replace, address)
             if kind == "git"
             else self._download(job, url, into, destination, replace)
         )
@@ -182,23 +218,13 @@ class Puller:
         quota.check_fits(self.store.usage(), size)
         return size
 
-    async def _git(self, job: PullJob, url: str, ref: str, into: str, destination: str, replace: bool) -> str:
+    async def _git(
+        self, job: PullJob, url: str, ref: str, into: str, destination: str, replace: bool, address: str
+    ) -> str:
         with self._staging(into) as staging:
             checkout = staging / "checkout"
-            args = [
-                self.git,
-                "-c",
-                "http.followRedirects=false",  # a redirect could lead to a private address checked nowhere
-                "clone",
-                "--depth",
-                "1",
-                "--progress",
-                *(["--branch", ref] if ref else []),
-                "--",
-                url,
-                str(checkout),
-            ]
-            job.say(f"Cloning {url}" + (f" at {ref}" if ref else "") + " …")
+            args = git_clone_command(self.git, url, ref, str(checkout), address)
+            job.say(f"Cloning {job.source}" + (f" at {ref}" if ref else "") + " …")
             env = {
                 **os.environ,
                 "GIT_TERMINAL_PROMPT": "0",
@@ -206,9 +232,15 @@ class Puller:
                 "GIT_CONFIG_NOSYSTEM": "1",
                 "HOME": str(staging),
             }
+            limit = min(self.max_download_bytes, self.store.usage().free)
             process = await asyncio.create_subprocess_exec(
-                *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env
+                *args,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+                preexec_fn=partial(_limit_file_size, limit),
             )
+            watcher = asyncio.ensure_future(_stop_when_larger(process, staging, limit))
             errors = []
             try:
                 async for line in _progress_lines(process.stderr):
@@ -216,16 +248,25 @@ class Puller:
                     job.say(line)
                 await process.wait()
             finally:
+                watcher.cancel()
                 if process.returncode is None:
                     process.kill()
                     await process.wait()
+            if process.returncode != 0 and _disk_bytes(staging) >= limit:
+                raise QuotaExceeded(
+                    f"The clone passed {quota.human_bytes(limit)} (the shared folder's free space or the "
+                    "download limit) while it ran, and was stopped. Free some room, or pull a smaller repository."
+                )
             if process.returncode != 0:
                 reason = next((e for e in reversed(errors) if e.startswith(("fatal", "error", "warning"))), "")
                 raise PullFailed(
-                    f"git could not clone `{url}`"
-                    + (f" at `{ref}`" if ref else "")
-                    + f": {reason or 'git exited with ' + str(process.returncode)}. Check the URL and "
-                    "the branch or tag, and that the repository is public."
+                    redact(
+                        f"git could not clone `{job.source}`"
+                        + (f" at `{ref}`" if ref else "")
+                        + f": {reason or 'git exited with ' + str(process.returncode)}. Check the URL and "
+                        "the branch or tag, and that the repository is public.",
+                        job.hidden,
+                    )
                 )
             shutil.rmtree(checkout / ".git")  # people get the files, not the history
             size = self._fits(staging)
@@ -239,7 +280,7 @@ class Puller:
             download = staging / filename
             limit = min(self.max_download_bytes, self.store.usage().free)
             received = [0, 0.0]
-            job.say(f"Downloading {url} …")
+            job.say(f"Downloading {job.source} …")
             with open(download, "wb") as out:
 
                 def take(chunk: bytes) -> None:
@@ -287,21 +328,49 @@ class Puller:
                 try:
                     response = await client.fetch(request, raise_error=False)
                 except (OSError, HTTPClientError) as failure:
-                    raise PullFailed(f"Could not reach `{url}`: {failure}. Check the link.") from None
+                    raise PullFailed(f"Could not reach `{redacted_url(url)}`: {failure}. Check the link.") from None
                 location = response.headers.get("Location")
                 if response.code in REDIRECTS and location:
                     url = urljoin(url, location)
                     if urlsplit(url).scheme not in ("http", "https"):
-                        raise PullFailed(f"The link redirects to `{url[:200]}`, which is not an http(s) URL.")
+                        raise PullFailed(
+                            f"The link redirects to `{redacted_url(url)[:200]}`, which is not an http(s) URL."
+                        )
                     continue
                 if response.code >= 400 or response.error:
                     raise PullFailed(
-                        f"The server at `{url}` answered {response.code} ({response.reason}). Check the link."
+                        f"The server at `{redacted_url(url)}` answered {response.code} ({response.reason}). "
+                        "Check the link."
                     )
                 return
             raise PullFailed(f"The link redirected more than {MAX_REDIRECTS} times. Link to the file itself.")
         finally:
             client.close()
+
+
+def _limit_file_size(limit: int) -> None:
+    """In git's process, before it runs: no file it writes may pass `limit` bytes (the pack it receives)."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def _disk_bytes(folder: Path) -> int:
+    total = 0
+    for top, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(top, name)).st_size
+            except OSError:
+                continue  # git renames its temporaries as it goes
+    return total
+
+
+async def _stop_when_larger(process, staging: Path, limit: int, every: float = 0.1) -> None:
+    """Kill the clone as soon as everything it wrote passes `limit` (checked every `every` seconds)."""
+    while process.returncode is None:
+        if await asyncio.to_thread(_disk_bytes, staging) >= limit:
+            process.kill()
+            return
+        await asyncio.sleep(every)
 
 
 PROGRESS = re.compile(r"^(?P<phase>[^:]+):\s+(?P<percent>\d+)%")

@@ -7,6 +7,7 @@ a part. Temporaries left by a killed service are removed when the store opens.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
@@ -16,8 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import quota
-from .errors import AlreadyExists, Busy, NotFound, SharedDataError, UnsafePath
-from .paths import TEMPORARY_PREFIX, relative_parts, resolve_inside, shared_relative
+from .errors import AlreadyExists, Busy, NotFound, NotYours, SharedDataError, UnsafePath
+from .paths import (
+    TEMPORARY_PREFIX,
+    check_link_target,
+    check_name,
+    decode_path,
+    relative_parts,
+    resolve_inside,
+    shared_relative,
+)
 
 UPLOAD_PREFIX = f"{TEMPORARY_PREFIX}upload-"
 STAGING_PREFIX = f"{TEMPORARY_PREFIX}staging-"
@@ -26,7 +35,12 @@ TRASH_PREFIX = f"{TEMPORARY_PREFIX}trash-"
 
 @dataclass
 class UploadSession:
-    """An upload in progress: bytes go to `temporary` until all `size` bytes arrived, then it becomes `target`."""
+    """An upload in progress: bytes go to `temporary` until all `size` bytes arrived, then it becomes `target`.
+
+    The target's folder (`folder_fd`) and the temporary (`file_fd`) stay open from start to finish: bytes are
+    written to the file the upload made, wherever links or renames point its name meanwhile; every piece checks
+    that the name still is that file, and the finish links that very file into its folder (`SharedStore.finish_upload`).
+    """
 
     id: str
     path: str
@@ -34,6 +48,9 @@ class UploadSession:
     temporary: Path
     size: int
     owner: str
+    folder_fd: int
+    file_fd: int
+    overwrite: bool = False
     replacing: int = 0
     received: int = 0
     writing: bool = False
@@ -55,7 +72,8 @@ class ChunkWriter:
 
     def __init__(self, store: SharedStore, session: UploadSession):
         self.store, self.session = store, session
-        self.fd = os.open(session.temporary, os.O_WRONLY | os.O_APPEND)
+        store._check_temporary(session)
+        self.fd = session.file_fd
         self.written = 0
 
     def write(self, data: bytes) -> None:
@@ -76,7 +94,6 @@ class ChunkWriter:
 
     def close(self) -> None:
         if self.fd is not None:
-            os.close(self.fd)
             self.fd = None
             self.session.writing = False
 
@@ -93,6 +110,22 @@ class SharedStore:
         self._targets: dict[Path, str] = {}
 
     # --- paths and reading -----------------------------------------------------------------
+
+    def _open_folder(self, location: Path) -> int:
+        """A descriptor of the folder `location` (below the root), opened step by step, following no link."""
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for step in location.relative_to(self.root).parts:
+                inner = os.open(step, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+        except OSError:
+            os.close(fd)
+            raise Busy(
+                f"`{shared_relative(self.root, location)}` was moved, removed or replaced by a link while the "
+                "service was using it. Reload the folder and try again."
+            ) from None
+        return fd
 
     def locate(self, path: str | bytes) -> Path:
         return resolve_inside(self.root, path)
@@ -142,8 +175,8 @@ class SharedStore:
         if kind == "link" and location.is_dir():
             kind = "folder"
         return {
-            "name": location.name,
-            "path": shared_relative(self.root, location),
+            "name": readable(location.name),
+            "path": readable(shared_relative(self.root, location)),
             "type": kind,
             "size": info.st_size if kind == "file" else None,
             "modified": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(info.st_mtime)),
@@ -175,6 +208,7 @@ class SharedStore:
         location = self.locate(path)
         if os.path.lexists(location):
             raise AlreadyExists(f"`{shared_relative(self.root, location)}` already exists. Pick another name.")
+        self._refuse_if_uploading(location)
         self._make_parents(location)
         location.mkdir()
         return location
@@ -199,6 +233,7 @@ class SharedStore:
         if origin.is_dir() and not origin.is_symlink() and (target == origin or origin in target.parents):
             raise UnsafePath("A folder cannot be moved into itself.")
         self._refuse_if_uploading(origin)
+        self._refuse_if_uploading(target)
         self._make_parents(target)
         os.rename(origin, target)
         return target
@@ -261,21 +296,61 @@ class SharedStore:
         self._make_parents(target)
         session_id = secrets.token_urlsafe(18)
         temporary = target.with_name(f"{UPLOAD_PREFIX}{session_id}")
-        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        folder_fd = self._open_folder(target.parent)
+        try:
+            file_fd = os.open(
+                temporary.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder_fd
+            )
+        except OSError:
+            os.close(folder_fd)
+            raise
         session = UploadSession(
-            session_id, shared_relative(self.root, target), target, temporary, size, owner, replacing
+            session_id,
+            shared_relative(self.root, target),
+            target,
+            temporary,
+            size,
+            owner,
+            folder_fd,
+            file_fd,
+            overwrite,
+            replacing,
         )
         self.uploads[session_id] = session
         self._targets[target] = session_id
         return session
 
-    def upload(self, session_id: str) -> UploadSession:
+    def upload(self, session_id: str, user: str | None = None, *, anyones: bool = False) -> UploadSession:
+        """The upload `session_id`; given `user`, only theirs unless `anyones` (an admin may act on any upload)."""
         session = self.uploads.get(session_id)
         if session is None:
             raise NotFound(
                 "This upload is unknown: it finished, was cancelled, or the service restarted. Start the upload again."
             )
+        if user is not None and session.owner != user and not anyones:
+            raise NotYours(f"This upload belongs to {session.owner}; only they (or a hub admin) may see or change it.")
         return session
+
+    @staticmethod
+    def _is_ours(session: UploadSession, name: str) -> bool:
+        """Whether `name` in the upload's folder is (still) the upload's own file, not a link or another file."""
+        try:
+            info = os.stat(name, dir_fd=session.folder_fd, follow_symlinks=False)
+        except OSError:
+            return False
+        return stat.S_ISREG(info.st_mode) and os.path.samestat(info, os.fstat(session.file_fd))
+
+    def _check_temporary(self, session: UploadSession) -> None:
+        """The temporary's name must still be the upload's file holding what it received; else 409, and the
+        upload is cancelled (something other than this service changed it)."""
+        if self._is_ours(session, session.temporary.name) and os.fstat(session.file_fd).st_size == session.received:
+            return
+        session.writing = False
+        self.cancel_upload(session.id)
+        raise Busy(
+            f"The partial upload of `{session.path}` was changed or replaced by something other than this "
+            "service, so the upload was stopped and removed. Start the upload again."
+        )
 
     def open_chunk(self, session_id: str, offset: int) -> ChunkWriter:
         """A writer for bytes starting at `offset`, which must be where the upload stands."""
@@ -289,26 +364,84 @@ class SharedStore:
         return ChunkWriter(self, session)
 
     def finish_upload(self, session_id: str) -> Path:
-        """Move a complete upload into place (atomic rename in the same folder)."""
+        """Move a complete upload into place, in its folder as it was at the start (one rename or link there).
+
+        Without `overwrite`, whatever appeared at the target meanwhile is never replaced: 409, and the upload
+        waits (delete or rename what is in the way, then finish again) or is cancelled.
+        """
         session = self.upload(session_id)
         if session.received != session.size:
             raise SharedDataError(f"The upload has {session.received} of {session.size} bytes: send the rest first.")
-        fd = os.open(session.temporary, os.O_RDONLY)
+        moved = None
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(session.temporary, session.target)
+            current = self._open_folder(session.target.parent)
+        except Busy as gone:
+            moved = gone
+        else:
+            same = os.path.samestat(os.fstat(current), os.fstat(session.folder_fd))
+            os.close(current)
+            if not same:
+                moved = Busy(f"`{shared_relative(self.root, session.target.parent)}` was replaced while uploading.")
+        if moved is not None:
+            self.cancel_upload(session_id)
+            raise Busy(f"{moved} The upload of `{session.path}` was stopped and removed: start it again.")
+        self._check_temporary(session)
+        os.fsync(session.file_fd)
+        in_the_way = AlreadyExists(
+            f"`{session.path}` appeared while the upload was running. Delete or rename it, then finish the upload "
+            f"again (send no bytes at offset {session.size}), or cancel the upload."
+        )
+        try:
+            self._link_into_place(session)
+        except (FileExistsError, IsADirectoryError, NotADirectoryError):
+            raise in_the_way from None
+        except OSError as failure:
+            if failure.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                raise in_the_way from None
+            raise
+        if self._is_ours(session, session.temporary.name):
+            os.unlink(session.temporary.name, dir_fd=session.folder_fd)
         self._forget(session)
         return session.target
 
+    def _link_into_place(self, session: UploadSession) -> None:
+        """Give the upload's own file (its open descriptor, not a name that could have been swapped) the target's
+        name: a new hard link, which fails if the name exists; with `overwrite`, a link under a fresh name renamed
+        over the target, then checked."""
+        folder, name = session.folder_fd, session.target.name
+        if not session.overwrite:
+            self._link_descriptor(session, name)
+            return
+        final = f"{session.temporary.name}-final"
+        self._link_descriptor(session, final)
+        os.replace(final, name, src_dir_fd=folder, dst_dir_fd=folder)
+        if not self._is_ours(session, name):  # `final` was swapped in the instant between: undo what landed
+            os.unlink(name, dir_fd=folder)
+            raise Busy(f"`{session.path}` was changed by something other than this service while finishing.")
+
+    def _link_descriptor(self, session: UploadSession, name: str) -> None:
+        try:
+            os.link(f"/proc/self/fd/{session.file_fd}", name, dst_dir_fd=session.folder_fd, follow_symlinks=True)
+        except OSError as failure:
+            if failure.errno not in (errno.ENOENT, errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            # no /proc, or a file system without hard links: by name, checked first
+            if os.path.lexists(f"/proc/self/fd/{session.folder_fd}/{name}") or not self._is_ours(
+                session, session.temporary.name
+            ):
+                raise FileExistsError(name) from None
+            os.rename(session.temporary.name, name, src_dir_fd=session.folder_fd, dst_dir_fd=session.folder_fd)
+
     def cancel_upload(self, session_id: str) -> None:
         session = self.upload(session_id)
-        session.temporary.unlink(missing_ok=True)
+        if self._is_ours(session, session.temporary.name):
+            os.unlink(session.temporary.name, dir_fd=session.folder_fd)
         self._forget(session)
 
     def _forget(self, session: UploadSession) -> None:
-        self.uploads.pop(session.id, None)
+        if self.uploads.pop(session.id, None) is not None:
+            os.close(session.file_fd)
+            os.close(session.folder_fd)
         self._targets.pop(session.target, None)
 
     # --- staged content (pulls) ----------------------------------------------------------------
@@ -324,8 +457,12 @@ class SharedStore:
         return staging
 
     def place(self, staged: Path, path: str | bytes, *, replace: bool = False) -> Path:
-        """Put staged content at `path`; with `replace`, whatever was there goes away in the same step."""
+        """Put staged content at `path`; with `replace`, whatever was there goes away in the same step.
+
+        The content is held to the rules of everything else in the shared folder first (`check_staged`).
+        """
         target = self.locate(path)
+        check_staged(staged, "/".join(relative_parts(path)))
         self._refuse_if_uploading(target)
         if os.path.lexists(target) and not replace:
             raise AlreadyExists(
@@ -342,3 +479,44 @@ class SharedStore:
         else:
             os.rename(staged, target)
         return target
+
+
+def readable(name: str) -> str:
+    """A name as text a page can show, even if something other than the service gave it bytes that are not UTF-8
+    (those show as `�`; the service refuses to make such names)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def check_staged(staged: Path, shown_as: str) -> None:
+    """Refuse staged content (a clone, an unpacked archive, a download) holding what an upload could not make:
+    names the store refuses or that are not UTF-8, links that do not point down into their own folder
+    (`paths.check_link_target`), devices, pipes and sockets. `shown_as` is where it would be placed."""
+
+    def refuse(relative: bytes, why: str) -> UnsafePath:
+        where = "/".join(filter(None, [shown_as, relative.decode("utf-8", "backslashreplace")]))
+        return UnsafePath(f"`{where[:200]}` {why} Nothing was placed.")
+
+    def judge(folder: bytes, name: bytes) -> None:
+        location = os.path.join(folder, name)
+        relative = os.path.relpath(location, bytes(staged))
+        try:
+            check_name(decode_path(name))
+        except UnsafePath as refusal:
+            raise refuse(relative, f"has a name the shared folder refuses: {refusal}") from None
+        info = os.lstat(location)
+        if stat.S_ISLNK(info.st_mode):
+            try:
+                check_link_target(relative.decode("utf-8"), os.readlink(location))
+            except UnsafePath as refusal:
+                raise refuse(relative, f"is refused: {refusal}") from None
+        elif not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+            raise refuse(relative, "is a device, pipe or socket, not a file or folder.")
+
+    top = os.lstat(staged).st_mode
+    if not (stat.S_ISREG(top) or stat.S_ISDIR(top)):
+        raise refuse(b"", "is not a file or folder.")
+    if not stat.S_ISDIR(top):
+        return
+    for folder, dirs, files in os.walk(bytes(staged)):
+        for name in [*dirs, *files]:
+            judge(folder, name)

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from hubextras.services.shared_data.errors import AlreadyExists, Busy, NotFound, QuotaExceeded, UnsafePath
+from hubextras.services.shared_data.errors import AlreadyExists, Busy, NotFound, NotYours, QuotaExceeded, UnsafePath
 from hubextras.services.shared_data.store import SharedStore
 
 
@@ -179,3 +179,130 @@ def test_an_abandoned_upload_is_cancelled_and_frees_its_room_and_name(tmp_path):
     with pytest.raises(NotFound, match="Start the upload again"):
         store.upload(session.id)
     store.begin_upload("left.bin", 800, "ada")
+
+
+# --- a path swapped between two steps of an upload (issue 15, holes 3 and 7) ------------------------
+
+
+def temporary_of(store, session):
+    return session.target.parent / session.temporary.name
+
+
+@pytest.mark.parametrize("swap", ["link to a file outside", "link to a folder outside", "another file"])
+def test_a_temporary_swapped_between_pieces_stops_the_upload_and_nothing_outside_changes(store, tmp_path, swap):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim").write_bytes(b"untouched")
+    session = store.begin_upload("course/data.bin", 6, "champ")
+    send(store, session, b"abc")
+    temporary = temporary_of(store, session)
+    temporary.unlink()
+    if swap == "link to a file outside":
+        temporary.symlink_to(outside / "victim")
+    elif swap == "link to a folder outside":
+        temporary.symlink_to(outside)
+    else:
+        temporary.write_bytes(b"abc")
+    with pytest.raises(Busy, match="changed or replaced by something other than this service"):
+        send(store, session, b"def")
+    assert (outside / "victim").read_bytes() == b"untouched" and os.listdir(outside) == ["victim"]
+    with pytest.raises(NotFound):
+        store.upload(session.id)
+
+
+def test_a_folder_swapped_for_a_link_before_the_finish_creates_nothing_outside(store, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    session = store.begin_upload("course/data.bin", 3, "champ")
+    send(store, session, b"abc")
+    os.rename(store.root / "course", store.root / "elsewhere")
+    (store.root / "course").symlink_to(outside)
+    with pytest.raises(Busy, match="moved, removed or replaced by a link"):
+        store.finish_upload(session.id)
+    assert os.listdir(outside) == []
+    assert os.listdir(store.root / "elsewhere") == []
+
+
+def test_a_move_onto_the_target_of_an_upload_in_flight_is_refused(store):
+    (store.root / "other.txt").write_bytes(b"other")
+    session = store.begin_upload("course/data.csv", 3, "champ")
+    with pytest.raises(Busy, match="being uploaded right now"):
+        store.move("other.txt", "course/data.csv")
+    with pytest.raises(Busy, match="being uploaded right now"):
+        store.make_folder("course/data.csv")
+    send(store, session, b"new")
+    store.finish_upload(session.id)
+    assert (store.root / "course" / "data.csv").read_bytes() == b"new"
+    assert (store.root / "other.txt").read_bytes() == b"other"
+
+
+@pytest.mark.parametrize("appeared", ["file", "folder"])
+def test_a_finish_without_overwrite_never_replaces_what_appeared_meanwhile(store, appeared):
+    session = store.begin_upload("data.csv", 3, "champ")
+    send(store, session, b"new")
+    target = store.root / "data.csv"
+    target.mkdir() if appeared == "folder" else target.write_bytes(b"theirs")
+    with pytest.raises(AlreadyExists, match="appeared while the upload was running"):
+        store.finish_upload(session.id)
+    assert target.is_dir() if appeared == "folder" else target.read_bytes() == b"theirs"
+    # the upload waits: once what was in the way is gone, finishing again lands it
+    target.rmdir() if appeared == "folder" else target.unlink()
+    store.finish_upload(session.id)
+    assert target.read_bytes() == b"new"
+
+
+def test_a_folder_appearing_at_the_target_of_an_overwriting_upload_is_a_conflict_not_a_crash(store):
+    (store.root / "data.csv").write_bytes(b"old")
+    session = store.begin_upload("data.csv", 3, "champ", overwrite=True)
+    send(store, session, b"new")
+    (store.root / "data.csv").unlink()
+    (store.root / "data.csv").mkdir()
+    (store.root / "data.csv" / "inside").write_bytes(b"kept")
+    with pytest.raises(AlreadyExists, match="appeared while the upload was running"):
+        store.finish_upload(session.id)
+    assert (store.root / "data.csv" / "inside").read_bytes() == b"kept"
+
+
+def test_only_the_owner_or_an_admin_may_reach_an_upload(store):
+    session = store.begin_upload("mine.txt", 3, "champ")
+    assert store.upload(session.id, "champ") is session
+    with pytest.raises(NotYours, match="belongs to champ"):
+        store.upload(session.id, "other-champion")
+    assert store.upload(session.id, "ada", anyones=True) is session
+
+
+# --- what a pull may place (issue 15, hole 6: held to the rules of an upload) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda staged: (staged / "out").symlink_to("../../.."), "links may only point down"),
+        (lambda staged: (staged / "abs").symlink_to("/etc/passwd"), "links may only point down"),
+        (lambda staged: (staged / ".hubextras-upload-x").write_text("x"), "reserved for uploads in progress"),
+        (lambda staged: (staged / "CON").write_text("x"), "reserved name"),
+        (lambda staged: open(os.path.join(bytes(staged), b"caf\xe9.txt"), "w").close(), "not valid UTF-8"),
+        (lambda staged: os.mkfifo(staged / "pipe"), "device, pipe or socket"),
+    ],
+)
+def test_staged_content_is_held_to_the_rules_of_an_upload(store, make, message):
+    staged = store.staging_area("")
+    (staged / "fine").mkdir()
+    make(staged / "fine")
+    with pytest.raises(UnsafePath, match=message):
+        store.place(staged, "pulled")
+    assert not (store.root / "pulled").exists()
+
+
+def test_staged_links_pointing_down_are_placed(store):
+    staged = store.staging_area("")
+    (staged / "data").mkdir()
+    (staged / "data" / "a.csv").write_text("1")
+    (staged / "latest.csv").symlink_to("data/a.csv")
+    store.place(staged, "pulled")
+    assert (store.root / "pulled" / "latest.csv").read_text() == "1"
+
+
+def test_a_listing_shows_a_name_that_is_not_utf8_instead_of_failing(store):
+    open(os.path.join(bytes(store.root), b"caf\xe9.txt"), "w").close()
+    assert visible_names(store) == ["caf\ufffd.txt"]
