@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import sys
 
 from traitlets.config import Config
 
-from ..config import add_role, add_service, configured
+from ..config import HubExtras, add_custom_scopes, add_role, add_service, configured, service_url
+from ..scopes import (
+    CHAMPIONS_ROLE,
+    NAVIGATION_SCOPES,
+    SERVICES_ROLE,
+    SERVICES_ROLE_SCOPES,
+    USAGE_BUMP,
+    USAGE_READ,
+    USAGE_SERVICE,
+    access_scope,
+)
 from .metrics import register_group_membership
 from .recorder import (
-    USAGE_SERVICE,
+    UsagePrices,
+    UsageQuotas,
+    UsageRecorder,
     group_memberships,
     log_usage_request,
     recording_spawner_class,
@@ -19,13 +33,68 @@ from .recorder import (
 
 # what the hub side does with the usage service's token: stop servers over quota
 USAGE_SERVICE_SCOPES = ["servers", "read:users", "list:users"]
+# what the pages' OAuth tokens may carry: the usage scopes (as the hub filters them) and the person's groups
+USAGE_OAUTH_SCOPES = [USAGE_READ, USAGE_BUMP, "read:users:groups!user"]
 
 
-def configure_usage(c: Config, service: dict | None = None) -> None:
-    """Record usage on the configured spawner and enforce quotas; running it twice changes nothing.
+def usage_pages_service(c: Config) -> dict:
+    """The managed service of the usage pages, with the hub's quota and price settings as its own."""
+    recorder = UsageRecorder(config=c)
+    quotas, prices = UsageQuotas(config=c), UsagePrices(config=c)
+    settings = {
+        "store_path": recorder.store_path,
+        "clock_file": recorder.clock_file,
+        "policies": dict(quotas.policies),
+        "default_policy": dict(quotas.default_policy),
+        "headroom_hours": quotas.headroom_hours,
+        "per_gib_hour": prices.per_gib_hour,
+        "per_cpu_hour": prices.per_cpu_hour,
+        "per_gb_month": prices.per_gb_month,
+        "currency": prices.currency,
+        "data_dir": os.path.abspath("usage-service"),
+        **{key: value for key, value in c.UsageService.items()},
+    }
+    url = service_url(c, USAGE_SERVICE, settings.pop("service_url", None))
+    add_custom_scopes(
+        c,
+        {
+            USAGE_READ: {"description": "See the hub's usage figures (filter by group to limit them to its members)."},
+            USAGE_BUMP: {"description": "Grant people temporary quota increases (filter by group as for reading)."},
+        },
+    )
+    add_role(c, CHAMPIONS_ROLE, scopes=[USAGE_READ, USAGE_BUMP, access_scope(USAGE_SERVICE)])
+    add_role(
+        c,
+        SERVICES_ROLE,
+        scopes=list(SERVICES_ROLE_SCOPES),
+        services=[USAGE_SERVICE],
+        description="hubextras' services: read the hub's services, to draw its Services menu",
+    )
+    # everyone may open their own usage page
+    c.JupyterHub.extra_user_scopes = [
+        s for s in configured(c.JupyterHub, "extra_user_scopes", []) if s != access_scope(USAGE_SERVICE)
+    ] + [access_scope(USAGE_SERVICE)]
+    return {
+        "url": url,
+        "command": [sys.executable, "-m", "hubextras.services.usage"]
+        + [
+            f"--UsageService.{key}={value if isinstance(value, str) else repr(value)}"
+            for key, value in sorted(settings.items())
+        ],
+        "oauth_client_allowed_scopes": list(dict.fromkeys([*USAGE_OAUTH_SCOPES, *NAVIGATION_SCOPES])),
+        "oauth_no_confirm": True,
+        "display": True,
+        "info": {"description": "Who used what, quotas and estimated cost"},
+        "environment": {
+            "HUBEXTRAS_HUB_PID": str(os.getpid()),
+            "HUBEXTRAS_COMMUNITY_NAME": HubExtras.from_config(c).community_name,
+        },
+    }
 
-    `service` adds to the `usage` service entry (the pages' command and url).
-    """
+
+def configure_usage(c: Config, *, pages: bool = True) -> None:
+    """Record usage on the configured spawner, enforce quotas and (with `pages`) run the usage pages' service;
+    running it twice changes nothing."""
     c.JupyterHub.spawner_class = recording_spawner_class(
         spawner_class_of(configured(c.JupyterHub, "spawner_class", "default"))
     )
@@ -61,11 +130,17 @@ def configure_usage(c: Config, service: dict | None = None) -> None:
         or secrets.token_hex(32)
     )
     c.UsageRecorder.api_token = token
-    add_service(c, {"name": USAGE_SERVICE, "api_token": token, **(service or {})})
+    service = {"name": USAGE_SERVICE, "api_token": token}
+    if pages:
+        service.update(usage_pages_service(c))
+        if not configured(c.UsageRecorder, "usage_page_url"):
+            base = configured(c.JupyterHub, "base_url", "/").rstrip("/")
+            c.UsageRecorder.usage_page_url = f"{base}/services/{USAGE_SERVICE}/me"
+    add_service(c, service)
     add_role(
         c,
         "hubextras-usage",
-        description="The usage recorder: stops servers over quota after the grace",
+        description="The usage recorder and pages: stop servers over quota, read groups",
         scopes=USAGE_SERVICE_SCOPES,
         services=[USAGE_SERVICE],
     )
