@@ -346,7 +346,6 @@ class UsageRecorder(LoggingConfigurable):
             self._unavailable(e, spawner)
             return
         metrics.SERVERS_STARTED.labels(record.profile).inc()
-        metrics.RUNNING_SERVERS.labels(record.profile).inc()
         self._counted_until[spawner._usage_record_id] = record.started
 
     async def start_failed(self, spawner) -> None:
@@ -382,7 +381,6 @@ class UsageRecorder(LoggingConfigurable):
         self._count(record, now)
         self._counted_until.pop(record.id, None)
         metrics.SERVERS_ENDED.labels(record.profile, reason).inc()
-        metrics.RUNNING_SERVERS.labels(record.profile).dec()
 
     def _count(self, record: UsageRecord, now: float) -> None:
         """Add what the record used since it was last counted to the usage counters."""
@@ -483,8 +481,12 @@ class UsageRecorder(LoggingConfigurable):
         """Count running servers' usage in the metrics, warn the people over quota, stop them after the grace."""
         now = self.clock.now()
         running, over = await self._call("check_running", self._running_over_quota, now)
+        metrics.RUNNING_SERVERS.clear()
         for record in running:
+            # a server running since before this hub process counts from now (counters restarted at 0)
+            self._counted_until.setdefault(record.id, now)
             self._count(record, now)
+            metrics.RUNNING_SERVERS.labels(record.profile).inc()
         for user in list(self._over_since):
             if user not in over:
                 self._over_since.pop(user)
@@ -545,6 +547,11 @@ class UsageRecordingSpawner:
 
     _usage_record_id: str | None = None
     usage_end_reason: str | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the hub makes spawners for running servers at startup: checks resume without a new start
+        self._usage_recorder().ensure_checking()
 
     def _usage_recorder(self) -> UsageRecorder:
         return UsageRecorder.for_config(self.config, self.log)
