@@ -161,14 +161,21 @@ def build_report(
     overall = total(visible, begin, end, now)
     currency = prices.currency
     tables = {}
-    summary = Table("totals", "Totals", table_headers("Window", currency) + ["Home storage (GB)"])
-    summary.rows.append(totals_row(window.label(), overall, prices, storage, window.days) + [f"{storage / 1e9:.2f}"])
+    homes = bool(home_sizes)  # home columns only where a home-size scan reports
+    summary = Table("totals", "Totals", table_headers("Window", currency) + (["Home storage (GB)"] if homes else []))
+    summary.rows.append(
+        totals_row(window.label(), overall, prices, storage, window.days) + ([f"{storage / 1e9:.2f}"] if homes else [])
+    )
     tables["totals"] = summary
 
-    people_table = Table("people", "Top people", table_headers("Person", currency) + ["Home size (GB)"])
+    people_table = Table(
+        "people", "Top people", table_headers("Person", currency) + (["Home size (GB)"] if homes else [])
+    )
     for name, totals in top(people, "memory_gib_hours", top_count):
         size = home_sizes.get(name, 0)
-        people_table.rows.append(totals_row(name, totals, prices, size, window.days) + [f"{size / 1e9:.2f}"])
+        people_table.rows.append(
+            totals_row(name, totals, prices, size, window.days) + ([f"{size / 1e9:.2f}"] if homes else [])
+        )
     tables["people"] = people_table
 
     groups_table = Table("groups", "Per group", table_headers("Group", currency))

@@ -5,6 +5,7 @@
   const form = document.getElementById("bump-form");
   if (!form) return;
   const status = document.getElementById("bump-status");
+  const resourceWords = () => document.getElementById("bump-resource").selectedOptions[0].textContent;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -15,7 +16,7 @@
     try {
       const bump = await api("api/bumps", { method: "POST", body });
       status.replaceChildren(el("p", { class: "alert alert-success" },
-        `${bump.user} has ${body.amount} more ${body.resource} until ${bump.expires_text}.`));
+        `${bump.user} has ${body.amount} more ${resourceWords()} until ${bump.expires_text}.`));
       form.reset();
     } catch (error) {
       status.replaceChildren(el("p", { class: "alert alert-danger" }, error.message));
