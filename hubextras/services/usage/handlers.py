@@ -80,6 +80,7 @@ class ChampionsPage(UsageHandler):
             visible_groups=sorted(self.visibility.groups),
             format_time=_format_utc,
             now=self.service.clock.now(),
+            resource_words=RESOURCE_WORDS,
         )
 
     def window_query(self, window) -> str:
@@ -150,6 +151,7 @@ class MyUsagePage(UsageHandler):
             home_size=size,
             champion=self.visibility.champion,
             format_time=_format_utc,
+            resource_words=RESOURCE_WORDS,
         )
 
 
