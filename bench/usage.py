@@ -40,6 +40,8 @@ PAGES = "/services/usage/"
 TINY = str(REPO / "tests" / "harness" / "tiny_singleuser.py")
 GROUPS = [f"demo-org:course-{n:02d}" for n in range(20)]
 PROFILES = [("small", 1 * GIB, 1.0), ("medium", 4 * GIB, 2.0), ("large", 16 * GIB, 4.0)]
+PROFILE_LIST = [{"display_name": p, "slug": p, "kubespawner_override": {"mem_guarantee": m, "cpu_guarantee": c}}
+                for p, m, c in PROFILES]
 NOW = 1_800_000_000.0
 POLICY = {
     "limits": [
@@ -102,7 +104,7 @@ c.JupyterHub.spawner_class = AlternatingSpawner
 
 def pre_config(policies) -> str:
     return f"""
-c.ProfilesSpawner.profile_list = {[{"display_name": p, "slug": p, "kubespawner_override": {"mem_guarantee": m, "cpu_guarantee": c}} for p, m, c in PROFILES]!r}
+c.ProfilesSpawner.profile_list = {PROFILE_LIST!r}
 c.UsageQuotas.policies = {policies!r}
 c.UsagePrices.per_gib_hour = 0.005
 c.UsagePrices.per_cpu_hour = 0.03
