@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import requests
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
@@ -40,8 +42,10 @@ PAGES = "/services/usage/"
 TINY = str(REPO / "tests" / "harness" / "tiny_singleuser.py")
 GROUPS = [f"demo-org:course-{n:02d}" for n in range(20)]
 PROFILES = [("small", 1 * GIB, 1.0), ("medium", 4 * GIB, 2.0), ("large", 16 * GIB, 4.0)]
-PROFILE_LIST = [{"display_name": p, "slug": p, "kubespawner_override": {"mem_guarantee": m, "cpu_guarantee": c}}
-                for p, m, c in PROFILES]
+PROFILE_LIST = [
+    {"display_name": p, "slug": p, "kubespawner_override": {"mem_guarantee": m, "cpu_guarantee": c}}
+    for p, m, c in PROFILES
+]
 NOW = 1_800_000_000.0
 POLICY = {
     "limits": [
@@ -147,6 +151,14 @@ def anchor_figures(hub, store_path, begin, end):
         for i, value in enumerate(figures):
             overall[i] += value
     return per_user, per_group, per_profile, overall
+
+
+def slow_api(hub, method, path, body):
+    """A REST request that may block the hub for minutes (creating thousands of users)."""
+    r = requests.request(
+        method, hub.hub_api_url + path, json=body, timeout=1800, headers={"Authorization": f"token {hub.api_token}"}
+    )
+    assert r.status_code < 300, r.text
 
 
 def spawn_once(hub, name):

@@ -27,7 +27,7 @@ from traitlets.config import Config, LoggingConfigurable
 from . import metrics
 from .clock import Clock
 from .quota import PolicyError, QuotaPolicy, StartRequest, decide, measure, over_quota, parse_policy
-from .record import CULLED, FAILED, OVER_QUOTA, STOPPED, UsageRecord
+from .record import CULLED, FAILED, OVER_QUOTA, RESOURCE_WORDS, STOPPED, UsageRecord
 from .store import UsageStore
 
 USAGE_SERVICE = "usage"
@@ -471,7 +471,7 @@ class UsageRecorder(LoggingConfigurable):
                 if over_quota(checks):
                     used = [c for c in checks if c.over]
                     over[user] = "; ".join(
-                        f"{c.used:.1f} of {c.allowed_amount:g} {c.limit.describe().split(' per ')[0].split(' ', 1)[1]} "
+                        f"{c.used:.1f} of {c.allowed_amount:g} {RESOURCE_WORDS[c.limit.resource]} "
                         f"in the last {c.limit.days:g} days"
                         for c in used
                     )
@@ -629,11 +629,3 @@ def group_memberships():
         return []
     db = JupyterHub.instance().db
     return [(user.name, [group.name for group in user.groups]) for user in db.query(orm.User)]
-
-
-def describe_policies(quotas: UsageQuotas) -> list[dict]:
-    policies, default_policy = quotas.parsed()
-    described = [{"group": p.group, "text": p.describe()} for p in policies.values()]
-    if default_policy is not None:
-        described.append({"group": "", "text": default_policy.describe()})
-    return described
