@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 import secrets
-import sys
 
 from traitlets.config import Config
 
-from ..config import HubExtras, add_custom_scopes, add_role, add_service, configured, service_url
+from ..config import (
+    HubExtras,
+    add_custom_scopes,
+    add_managed_service,
+    add_role,
+    add_service,
+    configured,
+    grant_every_user,
+    service_settings,
+)
 from ..scopes import (
     CHAMPIONS_ROLE,
-    NAVIGATION_SCOPES,
-    SERVICES_ROLE,
-    SERVICES_ROLE_SCOPES,
     USAGE_BUMP,
     USAGE_READ,
     USAGE_SERVICE,
@@ -37,8 +42,11 @@ USAGE_SERVICE_SCOPES = ["servers", "read:users", "list:users"]
 USAGE_OAUTH_SCOPES = [USAGE_READ, USAGE_BUMP, "read:users:groups!user"]
 
 
-def usage_pages_service(c: Config) -> dict:
-    """The managed service of the usage pages, with the hub's quota and price settings as its own."""
+def usage_pages_service(c: Config, token: str) -> dict:
+    """The managed service of the usage pages (on the service foundation), with the hub's quota and price
+    settings as its own, and `token` as its API token (the hub side uses it too)."""
+    from ..services.usage.app import UsageService
+
     recorder = UsageRecorder(config=c)
     quotas, prices = UsageQuotas(config=c), UsagePrices(config=c)
     settings = {
@@ -52,9 +60,8 @@ def usage_pages_service(c: Config) -> dict:
         "per_gb_month": prices.per_gb_month,
         "currency": prices.currency,
         "data_dir": os.path.abspath("usage-service"),
-        **{key: value for key, value in c.UsageService.items()},
+        **service_settings(c, "UsageService", UsageService, USAGE_SERVICE),
     }
-    url = service_url(c, USAGE_SERVICE, settings.pop("service_url", None))
     add_custom_scopes(
         c,
         {
@@ -62,34 +69,19 @@ def usage_pages_service(c: Config) -> dict:
             USAGE_BUMP: {"description": "Grant people temporary quota increases (filter by group as for reading)."},
         },
     )
-    add_role(c, CHAMPIONS_ROLE, scopes=[USAGE_READ, USAGE_BUMP, access_scope(USAGE_SERVICE)])
-    add_role(
+    service = add_managed_service(
         c,
-        SERVICES_ROLE,
-        scopes=list(SERVICES_ROLE_SCOPES),
-        services=[USAGE_SERVICE],
-        description="hubextras' services: read the hub's services, to draw its Services menu",
+        UsageService,
+        module="hubextras.services.usage",
+        settings=settings,
+        oauth_scopes=USAGE_OAUTH_SCOPES,
+        environment={"HUBEXTRAS_COMMUNITY_NAME": HubExtras.from_config(c).community_name},
+        info={"description": "Who used what, quotas and estimated cost"},
     )
-    # everyone may open their own usage page
-    c.JupyterHub.extra_user_scopes = [
-        s for s in configured(c.JupyterHub, "extra_user_scopes", []) if s != access_scope(USAGE_SERVICE)
-    ] + [access_scope(USAGE_SERVICE)]
-    return {
-        "url": url,
-        "command": [sys.executable, "-m", "hubextras.services.usage"]
-        + [
-            f"--UsageService.{key}={value if isinstance(value, str) else repr(value)}"
-            for key, value in sorted(settings.items())
-        ],
-        "oauth_client_allowed_scopes": list(dict.fromkeys([*USAGE_OAUTH_SCOPES, *NAVIGATION_SCOPES])),
-        "oauth_no_confirm": True,
-        "display": True,
-        "info": {"description": "Who used what, quotas and estimated cost"},
-        "environment": {
-            "HUBEXTRAS_HUB_PID": str(os.getpid()),
-            "HUBEXTRAS_COMMUNITY_NAME": HubExtras.from_config(c).community_name,
-        },
-    }
+    add_service(c, {**service, "api_token": token})
+    add_role(c, CHAMPIONS_ROLE, scopes=[USAGE_READ, USAGE_BUMP, access_scope(USAGE_SERVICE)])
+    grant_every_user(c, [access_scope(USAGE_SERVICE)])  # everyone may open their own usage page
+    return service
 
 
 def configure_usage(c: Config, *, pages: bool = True) -> None:
@@ -130,13 +122,13 @@ def configure_usage(c: Config, *, pages: bool = True) -> None:
         or secrets.token_hex(32)
     )
     c.UsageRecorder.api_token = token
-    service = {"name": USAGE_SERVICE, "api_token": token}
     if pages:
-        service.update(usage_pages_service(c))
+        usage_pages_service(c, token)
         if not configured(c.UsageRecorder, "usage_page_url"):
             base = configured(c.JupyterHub, "base_url", "/").rstrip("/")
             c.UsageRecorder.usage_page_url = f"{base}/services/{USAGE_SERVICE}/me"
-    add_service(c, service)
+    else:
+        add_service(c, {"name": USAGE_SERVICE, "api_token": token})
     add_role(
         c,
         "hubextras-usage",
