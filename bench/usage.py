@@ -199,12 +199,12 @@ def main() -> int:
     try:
         print("creating users and groups", file=sys.stderr)
         for start in range(0, len(names), 1000):
-            hub.api("POST", "/users", json={"usernames": names[start : start + 1000]})
+            slow_api(hub, "POST", "/users", {"usernames": names[start : start + 1000]})
         for group in GROUPS:
             members = [n for n in names if group in groups_of(n)]
-            hub.api("POST", f"/groups/{group}", json={"users": members})
+            slow_api(hub, "POST", f"/groups/{group}", {"users": members})
         spawners = [f"spawn{n:02d}" for n in range(args.spawns)] + [f"plain-{n:02d}" for n in range(args.spawns)]
-        hub.api("POST", "/users", json={"usernames": spawners})
+        slow_api(hub, "POST", "/users", {"usernames": spawners})
         hub.api("POST", f"/groups/{GROUPS[0]}/users", json={"users": spawners})
 
         session = hub.login("champ")
