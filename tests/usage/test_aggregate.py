@@ -91,3 +91,24 @@ def test_the_daily_series_adds_up_to_the_window_total(records):
     days = series(records, T0, T0 + 96 * HOUR, now, 24 * HOUR)
     assert len(days) == 4
     assert abs(sum(t.cpu_hours for _, t in days) - total(records, T0, T0 + 96 * HOUR, now).cpu_hours) < 1e-6
+
+
+@given(servers, windows)
+@example([server(start=0, hours=24, groups=())], [0, 48])
+@example([UsageRecord(user="ada", started=T0 + HOUR, stopped=T0 + HOUR)], [0, 2])
+def test_one_pass_summary_gives_the_same_figures_as_each_table(records, window):
+    from hubextras.usage.aggregate import summarize
+
+    now = T0 + 120 * HOUR
+    begin, end = T0 + window[0] * HOUR, T0 + window[1] * HOUR
+    summary = summarize(records, begin, end, now, 6 * HOUR)
+
+    def figures(totals):
+        return {k: (v.servers, round(v.server_hours, 6), round(v.memory_gib_hours, 6), round(v.cpu_hours, 6))
+                for k, v in totals.items()}
+
+    assert figures({"": summary.overall}) == figures({"": total(records, begin, end, now)})
+    assert figures(summary.users) == figures(totals_by(records, begin, end, now, by_user))
+    assert figures(summary.groups) == figures(totals_by(records, begin, end, now, by_group))
+    assert figures(summary.profiles) == figures(totals_by(records, begin, end, now, by_profile))
+    assert figures(dict(summary.series)) == figures(dict(series(records, begin, end, now, 6 * HOUR)))

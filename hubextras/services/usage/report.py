@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ...scopes import USAGE_READ
-from ...usage.aggregate import NO_GROUP, Totals, by_group, by_profile, by_user, series, top, total, totals_by
+from ...usage.aggregate import NO_GROUP, Totals, by_profile, summarize, top, total, totals_by
 from ...usage.cost import Prices, estimate
 from ...usage.record import DAY, UsageRecord
 
@@ -154,11 +154,13 @@ def build_report(
     visible = [r for r in records if visibility.sees(r)]
     begin, end = window.begin, window.end
     home_sizes = home_sizes or {}
-    people = totals_by(visible, begin, end, now, by_user)
+    step = DAY if window.days <= 92 else 7 * DAY
+    summary_of_window = summarize(visible, begin, end, now, step)
+    people = summary_of_window.users
     if not visibility.everything:  # home sizes of people whose servers this champion may see
         home_sizes = {u: s for u, s in home_sizes.items() if u in people}
     storage = sum(home_sizes.values())
-    overall = total(visible, begin, end, now)
+    overall = summary_of_window.overall
     currency = prices.currency
     tables = {}
     homes = bool(home_sizes)  # home columns only where a home-size scan reports
@@ -179,7 +181,7 @@ def build_report(
     tables["people"] = people_table
 
     groups_table = Table("groups", "Per group", table_headers("Group", currency))
-    for name, totals in sorted(totals_by(visible, begin, end, now, by_group).items()):
+    for name, totals in sorted(summary_of_window.groups.items()):
         if name == NO_GROUP and visibility.everything:
             groups_table.rows.append(totals_row("(no group)", totals, prices))
         elif name != NO_GROUP and visibility.sees_group(name):
@@ -187,12 +189,11 @@ def build_report(
     tables["groups"] = groups_table
 
     profiles_table = Table("profiles", "Per profile", table_headers("Profile", currency))
-    for name, totals in sorted(totals_by(visible, begin, end, now, by_profile).items()):
+    for name, totals in sorted(summary_of_window.profiles.items()):
         profiles_table.rows.append(totals_row(name or "(none)", totals, prices))
     tables["profiles"] = profiles_table
 
-    step = DAY if window.days <= 92 else 7 * DAY
-    plot = series(visible, begin, end, now, step)
+    plot = summary_of_window.series
     days_table = Table("days", "Over time", table_headers("From (UTC)", currency))
     for start, totals in plot:
         when = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
