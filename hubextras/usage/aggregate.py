@@ -138,8 +138,12 @@ def summarize(records: Iterable[UsageRecord], begin: float, end: float, now: flo
         hours = seconds / HOUR
         memory = record.mem_guarantee or record.mem_limit
         gib_hours, cpu_hours = hours * memory / GIB, hours * (record.cpu_guarantee or record.cpu_limit)
-        for table, keys in ((users, (record.user,)), (groups, record.groups or (NO_GROUP,)),
-                            (profiles, (record.profile,)), (None, None)):
+        for table, keys in (
+            (users, (record.user,)),
+            (groups, record.groups or (NO_GROUP,)),
+            (profiles, (record.profile,)),
+            (None, None),
+        ):
             for key in keys or (None,):
                 totals = overall if table is None else table.get(key)
                 if totals is None:

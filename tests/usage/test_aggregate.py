@@ -104,8 +104,10 @@ def test_one_pass_summary_gives_the_same_figures_as_each_table(records, window):
     summary = summarize(records, begin, end, now, 6 * HOUR)
 
     def figures(totals):
-        return {k: (v.servers, round(v.server_hours, 6), round(v.memory_gib_hours, 6), round(v.cpu_hours, 6))
-                for k, v in totals.items()}
+        return {
+            k: (v.servers, round(v.server_hours, 6), round(v.memory_gib_hours, 6), round(v.cpu_hours, 6))
+            for k, v in totals.items()
+        }
 
     assert figures({"": summary.overall}) == figures({"": total(records, begin, end, now)})
     assert figures(summary.users) == figures(totals_by(records, begin, end, now, by_user))

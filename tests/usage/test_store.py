@@ -1,5 +1,8 @@
 """The usage store: records and bumps in sqlite, surviving a reopen."""
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 from hubextras.usage.quota import Bump
 from hubextras.usage.record import UsageRecord
 from hubextras.usage.store import UsageStore
@@ -46,3 +49,53 @@ def test_bumps_apply_until_they_expire_or_are_revoked_and_stay_in_the_history(tm
     assert store.revoke_bump(bump_id, "admin", 160)
     assert store.bumps_of("ada", 150) == []
     assert store.bump_history()[0]["revoked_by"] == "admin"
+
+
+records_strategy = st.lists(
+    st.builds(
+        lambda user, start, hours, gib, groups, running: UsageRecord(
+            user=user,
+            started=1000.0 + start * 3600,
+            stopped=None if running else 1000.0 + (start + hours) * 3600,
+            groups=groups,
+            profile=user[:1],
+            mem_guarantee=gib * 1024**3,
+            cpu_limit=float(gib),
+        ),
+        st.sampled_from(["ada", "bea", "cy"]),
+        st.floats(0, 90),
+        st.floats(0, 30),
+        st.integers(0, 4),
+        st.sampled_from([(), ("g",), ("g", "h")]),
+        st.booleans(),
+    ),
+    max_size=15,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(records_strategy, st.tuples(st.floats(0, 100), st.floats(0, 100)).map(sorted))
+@example([UsageRecord("ada", 1000.0 + 3600, stopped=1000.0 + 3600)], [0, 2])
+@example([UsageRecord("ada", 1000.0, stopped=1000.0 + 3600, groups=("g",))], [1, 2])  # stopped as the window opens
+def test_the_store_sums_the_same_figures_as_the_pure_summary(tmp_path_factory, records, window):
+    from hubextras.usage.aggregate import summarize
+
+    store = UsageStore(tmp_path_factory.mktemp("s") / "usage.sqlite")
+    store.add_many(records)
+    now, begin, end = 1000.0 + 120 * 3600, 1000.0 + window[0] * 3600, 1000.0 + window[1] * 3600
+    ours, pure = store.summarize(begin, end, now, 6 * 3600), summarize(records, begin, end, now, 6 * 3600)
+
+    def figures(totals):
+        return {
+            k: (v.servers, round(v.server_hours, 6), round(v.memory_gib_hours, 6), round(v.cpu_hours, 6))
+            for k, v in totals.items()
+        }
+
+    assert figures({"": ours.overall}) == figures({"": pure.overall})
+    assert figures(ours.users) == figures(pure.users)
+    assert figures(ours.groups) == figures(pure.groups)
+    assert figures(ours.profiles) == figures(pure.profiles)
+    assert figures(dict(ours.series)) == figures(dict(pure.series))
+    limited = store.summarize(begin, end, now, 6 * 3600, groups={"h"}, users=set())
+    visible = [r for r in records if "h" in r.groups]
+    assert figures(limited.users) == figures(summarize(visible, begin, end, now, 6 * 3600).users)

@@ -17,7 +17,7 @@ from ...usage.record import DAY, RESOURCE_WORDS, RESOURCES
 from ..base.bodies import BodyModel
 from ..base.handlers import JSONAPIHandler, Refused, ServiceHandler
 from .plot import svg_bars
-from .report import Visibility, WindowError, build_report, csv_text, my_usage, window_from
+from .report import Visibility, WindowError, build_report, csv_text, my_usage, report_step, window_from
 
 
 class UsageHandler(ServiceHandler):
@@ -45,15 +45,12 @@ class UsageHandler(ServiceHandler):
             raise Refused(403, "This page is for hub champions. Your own usage is on the My usage page.")
         window = self.window()
         app = self.service
-        records = await self.read(app.store.between, window.begin, window.end)
+        limits = {} if visibility.everything else {"groups": visibility.groups, "users": visibility.users}
+        summary = await self.read(
+            lambda: app.store.summarize(window.begin, window.end, app.clock.now(), report_step(window), **limits)
+        )
         return window, build_report(
-            records,
-            window,
-            app.clock.now(),
-            visibility,
-            app.prices,
-            top_count=app.top_count,
-            home_sizes=app.home_sizes(),
+            summary, window, visibility, app.prices, top_count=app.top_count, home_sizes=app.home_sizes()
         )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ...scopes import USAGE_READ
-from ...usage.aggregate import NO_GROUP, Totals, by_profile, summarize, top, total, totals_by
+from ...usage.aggregate import NO_GROUP, Summary, Totals, by_profile, top, total, totals_by
 from ...usage.cost import Prices, estimate
 from ...usage.record import DAY, UsageRecord
 
@@ -140,35 +140,38 @@ class Report:
     cost_total: float
 
 
+def report_step(window: Window) -> float:
+    """The plot's bar: a day, or a week for windows over 92 days."""
+    return DAY if window.days <= 92 else 7 * DAY
+
+
 def build_report(
-    records: list[UsageRecord],
+    summary: Summary,
     window: Window,
-    now: float,
     visibility: Visibility,
     prices: Prices,
     *,
     top_count: int = 20,
     home_sizes: dict[str, int] | None = None,
 ) -> Report:
-    """Every figure of the champions' page for the records this person may see."""
-    visible = [r for r in records if visibility.sees(r)]
-    begin, end = window.begin, window.end
+    """Every figure of the champions' page from the window's summary of the records this person may see
+    (`aggregate.summarize`, or the store's `summarize` with the same visibility)."""
     home_sizes = home_sizes or {}
-    step = DAY if window.days <= 92 else 7 * DAY
-    summary_of_window = summarize(visible, begin, end, now, step)
-    people = summary_of_window.users
+    people = summary.users
     if not visibility.everything:  # home sizes of people whose servers this champion may see
         home_sizes = {u: s for u, s in home_sizes.items() if u in people}
     storage = sum(home_sizes.values())
-    overall = summary_of_window.overall
+    overall = summary.overall
     currency = prices.currency
     tables = {}
     homes = bool(home_sizes)  # home columns only where a home-size scan reports
-    summary = Table("totals", "Totals", table_headers("Window", currency) + (["Home storage (GB)"] if homes else []))
-    summary.rows.append(
+    totals_table = Table(
+        "totals", "Totals", table_headers("Window", currency) + (["Home storage (GB)"] if homes else [])
+    )
+    totals_table.rows.append(
         totals_row(window.label(), overall, prices, storage, window.days) + ([f"{storage / 1e9:.2f}"] if homes else [])
     )
-    tables["totals"] = summary
+    tables["totals"] = totals_table
 
     people_table = Table(
         "people", "Top people", table_headers("Person", currency) + (["Home size (GB)"] if homes else [])
@@ -181,7 +184,7 @@ def build_report(
     tables["people"] = people_table
 
     groups_table = Table("groups", "Per group", table_headers("Group", currency))
-    for name, totals in sorted(summary_of_window.groups.items()):
+    for name, totals in sorted(summary.groups.items()):
         if name == NO_GROUP and visibility.everything:
             groups_table.rows.append(totals_row("(no group)", totals, prices))
         elif name != NO_GROUP and visibility.sees_group(name):
@@ -189,11 +192,11 @@ def build_report(
     tables["groups"] = groups_table
 
     profiles_table = Table("profiles", "Per profile", table_headers("Profile", currency))
-    for name, totals in sorted(summary_of_window.profiles.items()):
+    for name, totals in sorted(summary.profiles.items()):
         profiles_table.rows.append(totals_row(name or "(none)", totals, prices))
     tables["profiles"] = profiles_table
 
-    plot = summary_of_window.series
+    plot = summary.series
     days_table = Table("days", "Over time", table_headers("From (UTC)", currency))
     for start, totals in plot:
         when = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
