@@ -6,8 +6,8 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import PAGES, signed_in
 from usage_fixtures import HOUR, MONDAY
+from usage_pages_fixtures import PAGES, signed_in
 
 DAY = 86400.0
 WEEK_START = MONDAY + 400 * DAY  # far from the other tests' weeks

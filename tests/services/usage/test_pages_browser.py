@@ -1,9 +1,9 @@
 """The usage pages as people see them in Chromium: champions' page, bump form, each person's page, home link."""
 
 import pytest
-from conftest import PAGES
 from harness.browser import serious_accessibility_violations, sign_in
 from usage_fixtures import HOUR, MONDAY
+from usage_pages_fixtures import PAGES
 
 pytestmark = pytest.mark.browser
 DAY = 86400.0
