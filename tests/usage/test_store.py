@@ -1,5 +1,6 @@
 """The usage store: records and bumps in sqlite, surviving a reopen."""
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -85,17 +86,30 @@ def test_the_store_sums_the_same_figures_as_the_pure_summary(tmp_path_factory, r
     now, begin, end = 1000.0 + 120 * 3600, 1000.0 + window[0] * 3600, 1000.0 + window[1] * 3600
     ours, pure = store.summarize(begin, end, now, 6 * 3600), summarize(records, begin, end, now, 6 * 3600)
 
-    def figures(totals):
+    def figures(totals):  # flat, as pytest.approx compares dicts
         return {
-            k: (v.servers, round(v.server_hours, 6), round(v.memory_gib_hours, 6), round(v.cpu_hours, 6))
+            (k, n): x
             for k, v in totals.items()
+            for n, x in enumerate((v.servers, v.server_hours, v.memory_gib_hours, v.cpu_hours))
         }
 
-    assert figures({"": ours.overall}) == figures({"": pure.overall})
-    assert figures(ours.users) == figures(pure.users)
-    assert figures(ours.groups) == figures(pure.groups)
-    assert figures(ours.profiles) == figures(pure.profiles)
-    assert figures(dict(ours.series)) == figures(dict(pure.series))
+    assert figures({"": ours.overall}) == pytest.approx(figures({"": pure.overall}), abs=1e-6)
+    assert figures(ours.users) == pytest.approx(figures(pure.users), abs=1e-6)
+    assert figures(ours.groups) == pytest.approx(figures(pure.groups), abs=1e-6)
+    assert figures(ours.profiles) == pytest.approx(figures(pure.profiles), abs=1e-6)
+    assert same_steps(ours.series, pure.series)
     limited = store.summarize(begin, end, now, 6 * 3600, groups={"h"}, users=set())
     visible = [r for r in records if "h" in r.groups]
-    assert figures(limited.users) == figures(summarize(visible, begin, end, now, 6 * 3600).users)
+    assert figures(limited.users) == pytest.approx(
+        figures(summarize(visible, begin, end, now, 6 * 3600).users), abs=1e-6
+    )
+
+
+def same_steps(ours, reference) -> bool:
+    """Two series agree: the same steps (start times to a microsecond) with the same figures."""
+    return len(ours) == len(reference) and all(
+        abs(a - b) < 1e-6
+        and (x.servers, x.server_hours, x.memory_gib_hours, x.cpu_hours)
+        == pytest.approx((y.servers, y.server_hours, y.memory_gib_hours, y.cpu_hours), abs=1e-6)
+        for (a, x), (b, y) in zip(ours, reference)
+    )
