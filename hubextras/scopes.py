@@ -47,3 +47,9 @@ def allows(scopes: Iterable[str], names: Iterable[str], *, user: str, server: st
         if any(has_scope(scope, held) for scope in wanted):
             return True
     return False
+
+USAGE_SERVICE = "usage"
+# see usage figures: unfiltered, everyone's; `!group=G`, the servers of G's members; `!user=u`, u's
+USAGE_READ = "custom:usage:read"
+# grant people temporary quota bumps (filtered the same way)
+USAGE_BUMP = "custom:usage:bump"

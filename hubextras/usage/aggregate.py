@@ -100,3 +100,69 @@ def series(
 def top(totals: dict[str, Totals], resource: str, count: int) -> list[tuple[str, Totals]]:
     """The `count` keys that used the most of `resource`, most first (ties by name)."""
     return sorted(totals.items(), key=lambda item: (-item[1].of(resource), item[0]))[:count]
+
+
+@dataclass
+class Summary:
+    """Every figure of a window in one pass: overall, per person, group and profile, and per step."""
+
+    overall: Totals
+    users: dict[str, Totals]
+    groups: dict[str, Totals]
+    profiles: dict[str, Totals]
+    series: list[tuple[float, Totals]]
+
+
+def summarize(records: Iterable[UsageRecord], begin: float, end: float, now: float, step: float) -> Summary:
+    """What `total`, `totals_by` (by user, group, profile) and `series` give, in one loop over the records."""
+    from .record import GIB
+
+    overall = Totals()
+    users: dict[str, Totals] = {}
+    groups: dict[str, Totals] = {}
+    profiles: dict[str, Totals] = {}
+    starts = []
+    t = begin
+    while step > 0 and t < end:
+        starts.append(t)
+        t += step
+    buckets = [Totals() for _ in starts]
+    last_bucket = len(starts) - 1
+    for record in records:
+        stop = now if record.stopped is None else record.stopped
+        first_second, last_second = max(record.started, begin), min(stop, end, now)
+        seconds = last_second - first_second
+        if seconds <= 0 and not begin <= record.started <= end:
+            continue
+        seconds = max(seconds, 0.0)
+        hours = seconds / HOUR
+        memory = record.mem_guarantee or record.mem_limit
+        gib_hours, cpu_hours = hours * memory / GIB, hours * (record.cpu_guarantee or record.cpu_limit)
+        for table, keys in (
+            (users, (record.user,)),
+            (groups, record.groups or (NO_GROUP,)),
+            (profiles, (record.profile,)),
+            (None, None),
+        ):
+            for key in keys or (None,):
+                totals = overall if table is None else table.get(key)
+                if totals is None:
+                    totals = table[key] = Totals()
+                totals.servers += 1
+                totals.server_hours += hours
+                totals.memory_gib_hours += gib_hours
+                totals.cpu_hours += cpu_hours
+        if not starts or seconds <= 0:
+            continue
+        index = max(0, int((first_second - begin) // step))
+        while index <= last_bucket and starts[index] < last_second:
+            bucket_begin = starts[index]
+            part = min(last_second, bucket_begin + step, end) - max(first_second, bucket_begin)
+            if part > 0:
+                bucket, part_hours = buckets[index], part / HOUR
+                bucket.servers += 1
+                bucket.server_hours += part_hours
+                bucket.memory_gib_hours += part_hours * memory / GIB
+                bucket.cpu_hours += part_hours * (record.cpu_guarantee or record.cpu_limit)
+            index += 1
+    return Summary(overall, users, groups, profiles, list(zip(starts, buckets)))

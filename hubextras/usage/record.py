@@ -24,7 +24,7 @@ RESOURCES = (SERVER_HOURS, MEMORY_GIB_HOURS, CPU_HOURS)
 RESOURCE_WORDS = {SERVER_HOURS: "server-hours", MEMORY_GIB_HOURS: "GiB-hours of memory", CPU_HOURS: "CPU-hours"}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: the pages build tens of thousands of them per request
 class UsageRecord:
     """One server start: who, which groups, which profile, what it requested, when it ran and how it ended.
 

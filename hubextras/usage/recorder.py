@@ -27,7 +27,7 @@ from traitlets.config import Config, LoggingConfigurable
 from . import metrics
 from .clock import Clock
 from .quota import PolicyError, QuotaPolicy, StartRequest, decide, measure, over_quota, parse_policy
-from .record import CULLED, FAILED, OVER_QUOTA, STOPPED, UsageRecord
+from .record import CULLED, FAILED, OVER_QUOTA, RESOURCE_WORDS, STOPPED, UsageRecord
 from .store import UsageStore
 
 USAGE_SERVICE = "usage"
@@ -346,7 +346,6 @@ class UsageRecorder(LoggingConfigurable):
             self._unavailable(e, spawner)
             return
         metrics.SERVERS_STARTED.labels(record.profile).inc()
-        metrics.RUNNING_SERVERS.labels(record.profile).inc()
         self._counted_until[spawner._usage_record_id] = record.started
 
     async def start_failed(self, spawner) -> None:
@@ -382,7 +381,6 @@ class UsageRecorder(LoggingConfigurable):
         self._count(record, now)
         self._counted_until.pop(record.id, None)
         metrics.SERVERS_ENDED.labels(record.profile, reason).inc()
-        metrics.RUNNING_SERVERS.labels(record.profile).dec()
 
     def _count(self, record: UsageRecord, now: float) -> None:
         """Add what the record used since it was last counted to the usage counters."""
@@ -473,7 +471,7 @@ class UsageRecorder(LoggingConfigurable):
                 if over_quota(checks):
                     used = [c for c in checks if c.over]
                     over[user] = "; ".join(
-                        f"{c.used:.1f} of {c.allowed_amount:g} {c.limit.describe().split(' per ')[0].split(' ', 1)[1]} "
+                        f"{c.used:.1f} of {c.allowed_amount:g} {RESOURCE_WORDS[c.limit.resource]} "
                         f"in the last {c.limit.days:g} days"
                         for c in used
                     )
@@ -483,8 +481,12 @@ class UsageRecorder(LoggingConfigurable):
         """Count running servers' usage in the metrics, warn the people over quota, stop them after the grace."""
         now = self.clock.now()
         running, over = await self._call("check_running", self._running_over_quota, now)
+        metrics.RUNNING_SERVERS.clear()
         for record in running:
+            # a server running since before this hub process counts from now (counters restarted at 0)
+            self._counted_until.setdefault(record.id, now)
             self._count(record, now)
+            metrics.RUNNING_SERVERS.labels(record.profile).inc()
         for user in list(self._over_since):
             if user not in over:
                 self._over_since.pop(user)
@@ -503,8 +505,8 @@ class UsageRecorder(LoggingConfigurable):
 
     async def _stop_over_quota(self, record: UsageRecord) -> None:
         from jupyterhub.app import JupyterHub
+        from tornado.escape import url_escape
         from tornado.httpclient import AsyncHTTPClient, HTTPClientError
-        from tornado.httputil import url_escape
 
         if not (self.api_token and JupyterHub.initialized()):
             self.log.warning(
@@ -545,6 +547,11 @@ class UsageRecordingSpawner:
 
     _usage_record_id: str | None = None
     usage_end_reason: str | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the hub makes spawners for running servers at startup: checks resume without a new start
+        self._usage_recorder().ensure_checking()
 
     def _usage_recorder(self) -> UsageRecorder:
         return UsageRecorder.for_config(self.config, self.log)
@@ -622,11 +629,3 @@ def group_memberships():
         return []
     db = JupyterHub.instance().db
     return [(user.name, [group.name for group in user.groups]) for user in db.query(orm.User)]
-
-
-def describe_policies(quotas: UsageQuotas) -> list[dict]:
-    policies, default_policy = quotas.parsed()
-    described = [{"group": p.group, "text": p.describe()} for p in policies.values()]
-    if default_policy is not None:
-        described.append({"group": "", "text": default_policy.describe()})
-    return described

@@ -42,12 +42,24 @@ COLUMNS = (
 )
 
 
+_GROUPS: dict[str, tuple[str, ...]] = {}  # the few distinct group lists, parsed once
+
+
+def _groups(text: str) -> tuple[str, ...]:
+    groups = _GROUPS.get(text)
+    if groups is None:
+        if len(_GROUPS) > 10_000:
+            _GROUPS.clear()
+        groups = _GROUPS[text] = tuple(json.loads(text))
+    return groups
+
+
 def _record(row) -> UsageRecord:
     (id_, user, server, groups, profile, mem_g, mem_l, cpu_g, cpu_l, started, stopped, ended) = row
     return UsageRecord(
         user=user,
         server=server,
-        groups=tuple(json.loads(groups)),
+        groups=_groups(groups),
         profile=profile,
         mem_guarantee=mem_g,
         mem_limit=mem_l,
@@ -232,6 +244,112 @@ class UsageStore:
                 (group, since),
             )
         ]
+
+    def summarize(self, begin: float, end: float, now: float, step: float, *, groups=None, users=None):
+        """`aggregate.summarize` of the records that ran in [begin, end], computed by sqlite (the pages' fast
+        path). With `groups` or `users`, only the records of those groups' members or those people."""
+        from .aggregate import NO_GROUP, Summary, Totals
+
+        # as `aggregate.overlapping`: ran inside the window, or started inside it (a failed start: 0 hours)
+        where = (
+            "(s.stopped IS NULL OR s.stopped > :begin OR s.started >= :begin) AND s.started <= :end AND "
+            "(min(coalesce(s.stopped, :now), :end, :now) > max(s.started, :begin) OR s.started >= :begin)"
+        )
+        args = {}
+        if groups is not None or users is not None:
+            names = sorted(groups or ())
+            people = sorted(users or ())
+            group_marks = ",".join(f":g{i}" for i in range(len(names))) or "NULL"
+            user_marks = ",".join(f":u{i}" for i in range(len(people))) or "NULL"
+            where += (
+                f" AND (s.user IN ({user_marks}) OR s.id IN "
+                f"(SELECT record_id FROM server_groups WHERE grp IN ({group_marks})))"
+            )
+            args.update({f"g{i}": n for i, n in enumerate(names)})
+            args.update({f"u{i}": n for i, n in enumerate(people)})
+        args.update(begin=begin, end=end, now=now, step=step)
+        clipped = (
+            "SELECT s.id, s.user, s.profile, s.groups, "
+            "max(0.0, min(coalesce(s.stopped, :now), :end, :now) - max(s.started, :begin)) / 3600.0 AS hours, "
+            "(CASE WHEN s.mem_guarantee > 0 THEN s.mem_guarantee ELSE s.mem_limit END) / 1073741824.0 AS gib, "
+            "(CASE WHEN s.cpu_guarantee > 0 THEN s.cpu_guarantee ELSE s.cpu_limit END) AS cpu, "
+            "s.started, min(coalesce(s.stopped, :now), :end, :now) AS stop "
+            f"FROM servers s WHERE {where}"
+        )
+        sums = "count(*), sum(hours), sum(hours * gib), sum(hours * cpu)"
+
+        def totals(row) -> Totals:
+            return Totals(int(row[0]), row[1] or 0.0, row[2] or 0.0, row[3] or 0.0)
+
+        with self._lock:
+            db = self._db
+            # the window's records, clipped, once: every table below reads this temporary table
+            db.execute("DROP TABLE IF EXISTS temp.window_records")
+            db.execute(f"CREATE TEMP TABLE window_records AS {clipped}", args)
+            overall = totals(db.execute(f"SELECT {sums} FROM window_records").fetchone())
+            by_user = {
+                row[0]: totals(row[1:]) for row in db.execute(f"SELECT user, {sums} FROM window_records GROUP BY user")
+            }
+            by_profile = {
+                row[0]: totals(row[1:])
+                for row in db.execute(f"SELECT profile, {sums} FROM window_records GROUP BY profile")
+            }
+            # a server counts for each group its person was in: sum per distinct group list, then split
+            by_group: dict[str, Totals] = {}
+            for row in db.execute(f"SELECT groups, {sums} FROM window_records GROUP BY groups"):
+                part = totals(row[1:])
+                for group in _groups(row[0]) or (NO_GROUP,):
+                    into = by_group.setdefault(group, Totals())
+                    into.servers += part.servers
+                    into.server_hours += part.server_hours
+                    into.memory_gib_hours += part.memory_gib_hours
+                    into.cpu_hours += part.cpu_hours
+            series = self._series(db, begin, end, step) if step > 0 and end > begin else []
+            db.execute("DROP TABLE temp.window_records")
+        return Summary(overall, by_user, by_group, by_profile, series)
+
+    @staticmethod
+    def _series(db, begin: float, end: float, step: float):
+        """Totals per step from `window_records`: servers inside one step summed by sqlite, the few that span
+        several steps split here."""
+        from .aggregate import Totals
+
+        count = int(-(-(end - begin) // step))
+        buckets = [Totals() for _ in range(count)]
+        args = {"begin": begin, "step": step}
+        inside = (
+            "CAST((max(started, :begin) - :begin) / :step AS INTEGER) = "
+            "CAST((stop - :begin) / :step AS INTEGER) AND stop > max(started, :begin)"
+        )
+        for index, servers, hours, gib_hours, cpu_hours in db.execute(
+            "SELECT CAST((max(started, :begin) - :begin) / :step AS INTEGER), count(*), "
+            "sum((stop - max(started, :begin)) / 3600.0), sum((stop - max(started, :begin)) / 3600.0 * gib), "
+            f"sum((stop - max(started, :begin)) / 3600.0 * cpu) FROM window_records WHERE {inside} GROUP BY 1",
+            args,
+        ):
+            if 0 <= index < count:
+                bucket = buckets[index]
+                bucket.servers += servers
+                bucket.server_hours += hours
+                bucket.memory_gib_hours += gib_hours
+                bucket.cpu_hours += cpu_hours
+        for started, stop, gib, cpu in db.execute(
+            f"SELECT max(started, :begin), stop, gib, cpu FROM window_records WHERE stop > max(started, :begin) "
+            f"AND NOT ({inside})",
+            args,
+        ):
+            index = int((started - begin) // step)
+            while index < count and begin + index * step < stop:
+                bucket_begin = begin + index * step
+                part = (min(stop, bucket_begin + step, end) - max(started, bucket_begin)) / 3600.0
+                if part > 0:
+                    bucket = buckets[index]
+                    bucket.servers += 1
+                    bucket.server_hours += part
+                    bucket.memory_gib_hours += part * gib
+                    bucket.cpu_hours += part * cpu
+                index += 1
+        return [(begin + index * step, bucket) for index, bucket in enumerate(buckets)]
 
     def count(self) -> int:
         return self._rows("SELECT count(*) FROM servers")[0][0]

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 
 from traitlets.config import Config
 
-from ..config import add_role, add_service, configured
+from ..config import (
+    HubExtras,
+    add_custom_scopes,
+    add_managed_service,
+    add_role,
+    add_service,
+    configured,
+    grant_every_user,
+    service_settings,
+)
+from ..scopes import (
+    CHAMPIONS_ROLE,
+    USAGE_BUMP,
+    USAGE_READ,
+    USAGE_SERVICE,
+    access_scope,
+)
 from .metrics import register_group_membership
 from .recorder import (
-    USAGE_SERVICE,
+    UsagePrices,
+    UsageQuotas,
+    UsageRecorder,
     group_memberships,
     log_usage_request,
     recording_spawner_class,
@@ -19,13 +38,55 @@ from .recorder import (
 
 # what the hub side does with the usage service's token: stop servers over quota
 USAGE_SERVICE_SCOPES = ["servers", "read:users", "list:users"]
+# what the pages' OAuth tokens may carry: the usage scopes (as the hub filters them) and the person's groups
+USAGE_OAUTH_SCOPES = [USAGE_READ, USAGE_BUMP, "read:users:groups!user"]
 
 
-def configure_usage(c: Config, service: dict | None = None) -> None:
-    """Record usage on the configured spawner and enforce quotas; running it twice changes nothing.
+def usage_pages_service(c: Config, token: str) -> dict:
+    """The managed service of the usage pages (on the service foundation), with the hub's quota and price
+    settings as its own, and `token` as its API token (the hub side uses it too)."""
+    from ..services.usage.app import UsageService
 
-    `service` adds to the `usage` service entry (the pages' command and url).
-    """
+    recorder = UsageRecorder(config=c)
+    quotas, prices = UsageQuotas(config=c), UsagePrices(config=c)
+    settings = {
+        "store_path": recorder.store_path,
+        "clock_file": recorder.clock_file,
+        "policies": dict(quotas.policies),
+        "default_policy": dict(quotas.default_policy),
+        "headroom_hours": quotas.headroom_hours,
+        "per_gib_hour": prices.per_gib_hour,
+        "per_cpu_hour": prices.per_cpu_hour,
+        "per_gb_month": prices.per_gb_month,
+        "currency": prices.currency,
+        "data_dir": os.path.abspath("usage-service"),
+        **service_settings(c, "UsageService", UsageService, USAGE_SERVICE),
+    }
+    add_custom_scopes(
+        c,
+        {
+            USAGE_READ: {"description": "See the hub's usage figures (filter by group to limit them to its members)."},
+            USAGE_BUMP: {"description": "Grant people temporary quota increases (filter by group as for reading)."},
+        },
+    )
+    service = add_managed_service(
+        c,
+        UsageService,
+        module="hubextras.services.usage",
+        settings=settings,
+        oauth_scopes=USAGE_OAUTH_SCOPES,
+        environment={"HUBEXTRAS_COMMUNITY_NAME": HubExtras.from_config(c).community_name},
+        info={"description": "Who used what, quotas and estimated cost"},
+    )
+    add_service(c, {**service, "api_token": token})
+    add_role(c, CHAMPIONS_ROLE, scopes=[USAGE_READ, USAGE_BUMP, access_scope(USAGE_SERVICE)])
+    grant_every_user(c, [access_scope(USAGE_SERVICE)])  # everyone may open their own usage page
+    return service
+
+
+def configure_usage(c: Config, *, pages: bool = True) -> None:
+    """Record usage on the configured spawner, enforce quotas and (with `pages`) run the usage pages' service;
+    running it twice changes nothing."""
     c.JupyterHub.spawner_class = recording_spawner_class(
         spawner_class_of(configured(c.JupyterHub, "spawner_class", "default"))
     )
@@ -61,11 +122,17 @@ def configure_usage(c: Config, service: dict | None = None) -> None:
         or secrets.token_hex(32)
     )
     c.UsageRecorder.api_token = token
-    add_service(c, {"name": USAGE_SERVICE, "api_token": token, **(service or {})})
+    if pages:
+        usage_pages_service(c, token)
+        if not configured(c.UsageRecorder, "usage_page_url"):
+            base = configured(c.JupyterHub, "base_url", "/").rstrip("/")
+            c.UsageRecorder.usage_page_url = f"{base}/services/{USAGE_SERVICE}/me"
+    else:
+        add_service(c, {"name": USAGE_SERVICE, "api_token": token})
     add_role(
         c,
         "hubextras-usage",
-        description="The usage recorder: stops servers over quota after the grace",
+        description="The usage recorder and pages: stop servers over quota, read groups",
         scopes=USAGE_SERVICE_SCOPES,
         services=[USAGE_SERVICE],
     )

@@ -13,6 +13,7 @@ from hubextras.usage.clock import set_clock
 GIB = 1024**3
 MONDAY = 1793577600.0  # 2026-11-02 00:00 UTC, a Monday
 HOUR = 3600.0
+DAY = 86400.0
 
 # sizes that make the arithmetic exact: 1, 2 and 4 GiB guaranteed, 1, 1 and 2 CPUs
 PROFILES = [
@@ -41,6 +42,7 @@ PRE_CONFIG = f"""
 c.ProfilesSpawner.profile_list = {PROFILES!r}
 c.Spawner.cmd = [{sys.executable!r}, {tiny_singleuser.__file__!r}]
 c.Spawner.consecutive_failure_limit = 2
+c.JupyterHub.cleanup_servers = False  # servers outlive a hub restart, as on Kubernetes
 c.UsageQuotas.policies = {{
     "demo-org:students": {{"limits": [{{"resource": "memory_gib_hours", "amount": 10, "days": 7}}],
                            "profiles": ["small", "medium", "broken"]}},
@@ -121,4 +123,9 @@ def usage_hub(hub_factory, tmp_path_factory):
     create_users(hub, ["ada", "bea", "cy"], group="demo-org:students")
     create_users(hub, ["dev", "eli"], group="demo-org:course")
     create_users(hub, ["free"])
-    return UsageHub(hub, clock)
+    yield UsageHub(hub, clock)
+    # servers outlive the hub here (cleanup_servers is off): stop them all before it goes
+    for user in hub.api("GET", "/users", params={"state": "active"}).json():
+        for name in user["servers"]:
+            hub.api("DELETE", f"/users/{user['name']}/servers/{name}" if name else f"/users/{user['name']}/server")
+    wait_until(lambda: not hub.api("GET", "/users", params={"state": "active"}).json(), what="every server to stop")
