@@ -81,8 +81,9 @@ def describe(error: ValidationError, limit: int = 3) -> str:
     """A pydantic error as one sentence: where in the body, and what is wrong there."""
     parts = []
     for problem in error.errors(include_url=False)[:limit]:
-        where = ".".join(str(p) for p in problem["loc"]) or "the body"
-        parts.append(f"{where}: {problem['msg']}")
+        where = ".".join(str(p) for p in problem["loc"])
+        text = problem["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {text}" if where else text[:1].upper() + text[1:])
     more = error.error_count() - len(parts)
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "") + "."
 

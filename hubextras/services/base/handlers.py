@@ -213,7 +213,7 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
         """Render `template` (extending `service_page.html`) with the hub's navigation filled in."""
         context = self.page_context()
         if self.current_user:
-            context["services"] = menu_for(await self.service.directory.services(), self.scopes)
+            context["services"] = menu_for(await self.service.hub_services.services(), self.scopes)
         context.update(values)
         self.set_header("Cache-Control", "no-store")
         self.finish(self.service.jinja.get_template(template).render(**context))
