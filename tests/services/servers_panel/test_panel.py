@@ -4,9 +4,8 @@ Tests run in file order and share the hub (with xdist: `--dist loadfile`); the b
 browser comes last because it stops the crowd.
 """
 
-from urllib.parse import quote
-
 import re
+from urllib.parse import quote
 
 import pytest
 import requests

@@ -85,7 +85,7 @@ def test_a_user_sees_the_files_but_no_way_to_change_them(page, hub, screenshot):
     # the page's own session, with its XSRF token, still may not write: the service checks, not the buttons
     answer = page.evaluate(
         """async () => {
-            const root = document.getElementById("shared-data");
+            const root = document.getElementById("service-page");
             const response = await fetch(root.dataset.prefix + "api/folders", {
                 method: "POST", headers: {"X-XSRFToken": root.dataset.xsrf, "Content-Type": "application/json"},
                 body: JSON.stringify({path: "from-alice"}),
@@ -143,9 +143,9 @@ def test_a_champion_deletes_after_confirming(page, hub, screenshot):
     (hub.workdir / "shared" / "old-notes.txt").write_text("outdated")
     open_shared_data(page, hub, "champ")
     page.locator("tr[data-path='old-notes.txt']").get_by_role("button", name="Delete").click()
-    page.wait_for_selector("#delete-dialog.show")
+    page.wait_for_selector("#hubextras-confirm.show")
     # the dialog fades in: photograph it once it is fully there
-    page.wait_for_function("getComputedStyle(document.querySelector('#delete-dialog')).opacity === '1'")
+    page.wait_for_function("getComputedStyle(document.querySelector('#hubextras-confirm')).opacity === '1'")
     assert page.text_content("#delete-name") == "old-notes.txt"
     screenshot("shared-data-delete-confirm")
     page.get_by_role("button", name="Delete", exact=True).last.click()
