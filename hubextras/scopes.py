@@ -47,3 +47,6 @@ def allows(scopes: Iterable[str], names: Iterable[str], *, user: str, server: st
         if any(has_scope(scope, held) for scope in wanted):
             return True
     return False
+
+# --- announcements, help sessions and the guard (issue 12) ---------------------------------------------------
+ANNOUNCEMENTS_SERVICE = "announcements"
