@@ -50,3 +50,8 @@ def allows(scopes: Iterable[str], names: Iterable[str], *, user: str, server: st
 
 # --- announcements, help sessions and the guard (issue 12) ---------------------------------------------------
 ANNOUNCEMENTS_SERVICE = "announcements"
+HELP_SESSIONS_SERVICE = "help-sessions"
+# champions: see help requests and open the servers shared with them
+HELP_SESSIONS_HELP = "custom:help-sessions:help"
+# what the help sessions service's own token may do: make and revoke the shares people consent to
+HELP_SESSIONS_SERVICE_SCOPES = ("shares", "read:users:name", "read:groups:name")
