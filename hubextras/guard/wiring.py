@@ -1,0 +1,40 @@
+"""Config: the guard service, its token's scopes, the champions' scope, the start check and the home page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from traitlets.config import Config
+
+from ..config import HubExtras, add_custom_scopes, add_managed_service, add_role, configured, service_settings
+from .published import STATE_FILE, GuardState, chained_pre_spawn_hook
+
+TEMPLATE_VAR = "hubextras_guard"
+
+
+def add_guard(c: Config) -> dict | None:
+    """Run the guard (c.GuardService.* are its settings) and refuse blocked people's starts; None when
+    `c.GuardService.enabled` is False."""
+    from ..scopes import CHAMPIONS_ROLE, GUARD_CHAMPION, GUARD_SERVICE, GUARD_SERVICE_SCOPES, access_scope
+    from ..services.guard.app import GuardService
+
+    settings = {"data_dir": os.path.abspath(GUARD_SERVICE),
+                **service_settings(c, "GuardService", GuardService, GUARD_SERVICE)}
+    if not settings.pop("enabled", True):
+        return None
+    extras = HubExtras.from_config(c)
+    add_custom_scopes(c, {GUARD_CHAMPION: {"description": "See the mining guard's alerts and lift its blocks."}})
+    service = add_managed_service(
+        c, GuardService, module="hubextras.services.guard", settings=settings, oauth_scopes=[GUARD_CHAMPION],
+        environment={"HUBEXTRAS_COMMUNITY_NAME": extras.community_name},
+        info={"description": "Stops cryptocurrency miners and tells the champions"},
+    )
+    add_role(c, f"{GUARD_SERVICE}-service", scopes=list(GUARD_SERVICE_SCOPES), services=[GUARD_SERVICE],
+             description="The guard: find each running server's processes and stop a server that mines")
+    add_role(c, CHAMPIONS_ROLE, scopes=[GUARD_CHAMPION, access_scope(GUARD_SERVICE)])
+    state = GuardState(Path(settings["data_dir"]) / STATE_FILE, contact=extras.contact_text)
+    c.Spawner.pre_spawn_hook = chained_pre_spawn_hook(state.pre_spawn_hook,
+                                                      configured(c.Spawner, "pre_spawn_hook"))
+    c.JupyterHub.template_vars = {**configured(c.JupyterHub, "template_vars", {}), TEMPLATE_VAR: state}
+    return service
