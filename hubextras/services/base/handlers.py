@@ -172,10 +172,14 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
     def body_bytes(self) -> bytes:
         return bytes(self._body)
 
+    def body_max_values(self) -> int | None:
+        """Most values (separated by commas) this request's JSON body may hold; None: only the byte limit."""
+        return None
+
     def body(self, model: type[Model]) -> Model:
         """The request body as `model`, or a 400 that says what is wrong."""
         try:
-            return parse_body(self.body_bytes(), model)
+            return parse_body(self.body_bytes(), model, max_values=self.body_max_values())
         except BodyError as e:
             raise Refused(400, str(e)) from None
 

@@ -25,6 +25,12 @@ def body_limit_for(max_bulk: int) -> int:
     return BODY_OVERHEAD_BYTES + max_bulk * LISTED_SERVER_BYTES
 
 
+def values_limit_for(max_bulk: int) -> int:
+    """Most comma-separated values an action body may hold: two per listed server, a few for the rest
+    (a name holding commas counts them too; such names are not worth a memory bomb's room)."""
+    return 3 * max_bulk + 16
+
+
 class ListedServer(BodyModel):
     user: str = Field(min_length=1, max_length=NAME_MAX)
     server: str = Field("", max_length=NAME_MAX)

@@ -4,7 +4,7 @@ bulk runner with the champion's own token, and answers; auth, bodies and errors 
 from __future__ import annotations
 
 from ..base.handlers import JSONAPIHandler, Refused, ServiceHandler
-from .bodies import ActionRequest, body_limit_for, query_from_arguments
+from .bodies import ActionRequest, body_limit_for, query_from_arguments, values_limit_for
 from .hub_client import HubRefused, HubUnavailable
 from .rows import ACTIONS, PanelRequestError, may_act, plan_bulk
 
@@ -65,6 +65,9 @@ class GroupsAPI(ServersAPI):
 class ActionsAPI(ServersAPI):
     def body_limit(self) -> int:
         return body_limit_for(self.service.max_bulk)
+
+    def body_max_values(self) -> int:
+        return values_limit_for(self.service.max_bulk)
 
     async def post(self):
         request = self.body(ActionRequest)

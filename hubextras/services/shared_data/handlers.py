@@ -10,6 +10,8 @@ reach people as `{"status", "message"}` with the status they carry.
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import json
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -18,16 +20,18 @@ from tornado.iostream import StreamClosedError
 
 from ..base import DownloadHandler, JSONAPIHandler, Refused, ServiceHandler
 from ..base.handlers import UNSAFE_METHODS
+from ..base.units import format_bytes
 from . import bodies, metrics
 from .errors import QuotaExceeded, SharedDataError
 from .links import INTERFACES, nbgitpuller_link
 from .openapi import openapi_document
 from .paths import decode_path, relative_parts
-from .quota import human_bytes
 
 # held unfiltered only by hub admins (and admin services): an admin by the admin flag alone carries it on a full
 # token, never on one narrowed to `access:services`
 ADMIN_SCOPE = "admin:users"
+READ_BLOCK = 1024 * 1024
+SOCKET_READ = 256 * 1024
 DRAINED_PIECES = 4  # a piece up to this many times the limit is read to its end before the 413
 MAY_NOT_WRITE = (
     "Only hub champions and admins may change the shared data (and this token does not carry their permission). "
@@ -193,7 +197,7 @@ class UploadHandler(APIHandler):
         limit, declared = self.body_limit(), self.request.headers.get("Content-Length", "")
         if self.request.method == "PUT" and declared.isdigit() and int(declared) > limit:
             too_big = QuotaExceeded(
-                f"One request may carry at most {human_bytes(limit)}: send the upload in pieces "
+                f"One request may carry at most {format_bytes(limit)}: send the upload in pieces "
                 f"(`chunk_bytes` from the start of the upload), each starting at the `offset` the last answered."
             )
             if int(declared) > DRAINED_PIECES * limit:
@@ -207,12 +211,22 @@ class UploadHandler(APIHandler):
 
     async def prepare(self):
         await super().prepare()  # who is asking and how big the body is: refused before any of it is read
+        if self.request.method == "PUT":
+            self.read_in_big_blocks()
         if self.request.method == "PUT" and self.failure is None:
             try:
                 self.open_writer()
             except (SharedDataError, web.HTTPError) as refusal:
                 # the body (within the piece limit) is read and dropped: a proxy told nothing mid-body answers 502
                 self.failure = refusal
+
+    def read_in_big_blocks(self) -> None:
+        """Read this connection's bodies in blocks of READ_BLOCK instead of tornado's 64 KiB: a 1 GiB upload
+        then costs 1,024 reads, loop turns and writes instead of 16,384 (most of the service's CPU per byte)."""
+        connection = self.request.connection
+        connection.params = copy.copy(connection.params)  # the server's parameters are shared by every connection
+        connection.params.chunk_size = READ_BLOCK
+        connection.stream.read_chunk_size = SOCKET_READ
 
     def session(self, session_id: str):
         return self.store.upload(session_id, self.username, anyones=self.is_admin)
@@ -240,7 +254,7 @@ class UploadHandler(APIHandler):
         self.require_write()
         self.send_json(self.session(session_id).as_json())
 
-    def put(self, session_id: str):
+    async def put(self, session_id: str):
         writer, self.writer = self.writer, None
         if writer is not None:
             writer.close()
@@ -248,11 +262,23 @@ class UploadHandler(APIHandler):
             raise self.failure
         session = self.session(session_id)
         if session.received < session.size:
+            self.flush_in_background(session)
             self.send_json(session.as_json())
             return
+        # the bytes reach the disk in a thread: the finish's fsync (seconds for a big file) never stalls the loop
+        await asyncio.to_thread(self.store.upload_flusher(session))
         target = self.store.finish_upload(session_id)
         self.changed("upload", session.path, size=session.size)
         self.send_json(session.as_json() | {"offset": session.size, "done": True, "entry": self.store.entry(target)})
+
+    def flush_in_background(self, session) -> None:
+        """Send the pieces received so far to the disk while the next one arrives, so the finish waits only for
+        the last piece's bytes instead of the whole file's (an fsync of 1 GiB takes seconds)."""
+        if session.flushing:
+            return
+        session.flushing = True
+        flushed = asyncio.get_running_loop().run_in_executor(None, self.store.upload_flusher(session))
+        flushed.add_done_callback(lambda _: setattr(session, "flushing", False))
 
     def delete(self, session_id: str):
         session = self.session(session_id)

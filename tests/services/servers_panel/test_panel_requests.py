@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from panel_fixtures import PANEL, create_users, panel_session, running_servers
 
-from hubextras.services.servers_panel.bodies import body_limit_for
+from hubextras.services.servers_panel.bodies import body_limit_for, values_limit_for
 
 MAX_BULK = 50  # small, so that the largest legal body is small too
 
@@ -87,10 +87,19 @@ def test_an_anonymous_client_is_refused_before_its_body_is_read(hub):
     assert b"Sign in to the hub first" in answer
 
 
-def test_the_largest_legal_action_fits_the_bound():
+def test_the_largest_legal_action_fits_the_bounds():
     worst = "\u2028" * 255  # each character escaped as 6 bytes by json.dumps
-    body = {"action": "restart", "servers": [{"user": worst, "server": worst}] * MAX_BULK}
-    assert len(json.dumps(body).encode()) <= body_limit_for(MAX_BULK)
+    body = json.dumps({"action": "restart", "servers": [{"user": worst, "server": worst}] * MAX_BULK})
+    assert len(body.encode()) <= body_limit_for(MAX_BULK)
+    assert body.count(",") + 1 <= values_limit_for(MAX_BULK)
+
+
+def test_an_action_of_many_tiny_values_within_the_byte_bound_is_refused_unparsed(hub):
+    session, xsrf = panel_session(hub, "champ")
+    tiny = '{"action": "stop", "match": {}, "x": [' + ",".join(["0"] * (body_limit_for(MAX_BULK) // 3)) + "]}"
+    assert len(tiny) <= body_limit_for(MAX_BULK)
+    r = post_action(hub, session, xsrf, tiny)
+    assert r.status_code == 400 and f"at most {values_limit_for(MAX_BULK)}" in r.json()["message"], r.text
 
 
 def test_more_servers_than_max_bulk_are_refused_saying_the_limit(hub):

@@ -230,3 +230,29 @@ def test_a_user_finds_the_shared_files_read_only_in_their_own_server(hub):
         deadline = time.monotonic() + 60
         while hub.api("GET", "/users/alice").json().get("servers") and time.monotonic() < deadline:
             time.sleep(0.3)
+
+
+def test_the_page_has_the_hubs_navbar_with_the_services_menu_and_the_admin_link_for_an_admin(page, hub, screenshot):
+    from playwright.sync_api import expect
+
+    open_shared_data(page, hub, "ada")
+    navbar = page.locator("nav.navbar")
+    expect(navbar.get_by_role("link", name="Admin")).to_have_attribute("href", "/hub/admin")
+    navbar.get_by_text("Services", exact=True).click()
+    menu = page.locator(".dropdown-menu")
+    expect(menu.get_by_role("link", name="shared-data")).to_have_attribute("aria-current", "page")
+    expect(menu.get_by_role("link", name="servers-panel")).to_have_attribute("href", "/services/servers-panel/")
+    screenshot("shared-data-navbar")
+
+
+def test_the_page_follows_the_hubs_dark_mode(page, hub, screenshot):
+    from playwright.sync_api import expect
+
+    open_shared_data(page, hub, "champ")
+    assert page.locator("nav.navbar").get_by_role("link", name="Admin").count() == 0
+    page.locator("#dark-theme-toggle").click()
+    if page.locator("html").get_attribute("data-bs-theme") != "dark":
+        page.locator("#dark-theme-toggle").click()
+    expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+    assert serious_accessibility_violations(page) == []
+    screenshot("shared-data-dark")

@@ -84,8 +84,8 @@
         el(
           "td",
           { class: "text-end" },
-          el("button", { class: "btn btn-sm btn-outline-secondary me-1", onclick: () => move(entry) }, "Rename or move"),
-          el("button", { class: "btn btn-sm btn-outline-danger", onclick: () => askDelete(entry) }, "Delete"),
+          el("button", { class: "btn btn-sm btn-secondary me-1", onclick: () => move(entry) }, "Rename or move"),
+          el("button", { class: "btn btn-sm btn-danger", onclick: () => askDelete(entry) }, "Delete"),
         ),
       );
     }
