@@ -1,8 +1,9 @@
 """One machine: the processes of a server and their facts, read from /proc (Linux). Reading only; no privilege
 beyond seeing the servers' processes (the hub's account, root on the one-machine hub).
 
-A server's processes are its pid and every descendant (from each process's parent in /proc/<pid>/stat), or the
-pids of its cgroup's `cgroup.procs` when the isolation work gives one. A process's connections are its fd links
+A server's processes are its pid and every descendant (from each process's parent in /proc/<pid>/stat); the guard
+adds the pids of the server's cgroup (`hubextras.spawners.cgroups`) when the one-machine spawner made one.
+A process's connections are its fd links
 `socket:[inode]` looked up in /proc/net/tcp and tcp6 (one table per network namespace: read once per scan).
 """
 
@@ -47,14 +48,6 @@ def tree(root: int, parent_of: dict[int, int]) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, ()))
     return found
-
-
-def cgroup_pids(cgroup_dir: str) -> list[int]:
-    """The pids in a cgroup folder's cgroup.procs ([] when it is gone)."""
-    try:
-        return [int(line) for line in Path(cgroup_dir, "cgroup.procs").read_text().split()]
-    except OSError:
-        return []
 
 
 def tcp_remote_ports(proc: Path = PROC) -> dict[int, int]:

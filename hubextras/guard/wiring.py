@@ -33,8 +33,23 @@ def add_guard(c: Config) -> dict | None:
     add_role(c, f"{GUARD_SERVICE}-service", scopes=list(GUARD_SERVICE_SCOPES), services=[GUARD_SERVICE],
              description="The guard: find each running server's processes and stop a server that mines")
     add_role(c, CHAMPIONS_ROLE, scopes=[GUARD_CHAMPION, access_scope(GUARD_SERVICE)])
+    show_alerts_in_servers_panel(c, Path(settings["data_dir"]) / STATE_FILE)
     state = GuardState(Path(settings["data_dir"]) / STATE_FILE, contact=extras.contact_text)
     c.Spawner.pre_spawn_hook = chained_pre_spawn_hook(state.pre_spawn_hook,
                                                       configured(c.Spawner, "pre_spawn_hook"))
     c.JupyterHub.template_vars = {**configured(c.JupyterHub, "template_vars", {}), TEMPLATE_VAR: state}
     return service
+
+
+def show_alerts_in_servers_panel(c: Config, state_path: Path) -> None:
+    """Let the servers panel (when configured) read the guard's alerts and ask champions for the guard's scope."""
+    from ..scopes import GUARD_CHAMPION, SERVERS_PANEL_SERVICE
+    from ..services.servers_panel.guard_alerts import GUARD_STATE_ENV
+
+    services = list(configured(c.JupyterHub, "services", []))
+    for service in services:
+        if service.get("name") == SERVERS_PANEL_SERVICE:
+            service["environment"] = {**service.get("environment", {}), GUARD_STATE_ENV: str(state_path)}
+            scopes = list(service.get("oauth_client_allowed_scopes", []))
+            service["oauth_client_allowed_scopes"] = scopes + [GUARD_CHAMPION] * (GUARD_CHAMPION not in scopes)
+    c.JupyterHub.services = services

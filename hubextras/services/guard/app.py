@@ -31,6 +31,7 @@ from ...guard.rules import (
     sustained_cpu,
 )
 from ...scopes import GUARD_SERVICE
+from ...spawners.cgroups import ServerCgroup, find_hierarchy
 from ..base import AuditLog, ServiceApplication
 from ..servers_panel.hub_client import HubClient, HubRefused, HubUnavailable
 from . import handlers
@@ -88,6 +89,14 @@ class GuardService(ServiceApplication):
     cpu_report_seconds = Float(
         1800, config=True, help="How long a process must keep `cpu_report_fraction` before it is reported.",
     )
+    cgroup_root = Unicode(
+        "/sys/fs/cgroup", config=True,
+        help="Where cgroups are mounted: set it as `ProfilesLocalSpawner.cgroup_root` is (the same default).",
+    )
+    cgroup_parent = Unicode(
+        "hubextras", config=True,
+        help="Folder of the servers' cgroups: set it as `ProfilesLocalSpawner.cgroup_parent` is (the same default).",
+    )
     clock_file = Unicode("", config=True, help="A file holding the Unix time used as now (tests); empty: real time.")
 
     def initialize(self, argv=None):
@@ -127,23 +136,33 @@ class GuardService(ServiceApplication):
         self.audit.record(champion, "lift", user=user)
         return True
 
-    async def running_servers(self) -> list[tuple[str, str, int]]:
-        """(user, server name, pid) of every running local server."""
+    async def running_servers(self) -> list[tuple[str, str, int, str]]:
+        """(user, server name, pid, cgroup name or "") of every running local server, from its spawner's state."""
         found = []
         async for user in self.client.walk("/users", self.token, {"state": "active"}):
             for name, server in (user.get("servers") or {}).items():
-                pid = (server.get("state") or {}).get("pid")
+                state = server.get("state") or {}
+                pid = state.get("pid")
                 if isinstance(pid, int) and pid > 0 and server.get("ready"):
-                    found.append((user["name"], name, pid))
+                    found.append((user["name"], name, pid, str(state.get("cgroup") or "")))
         return found
+
+    def server_pids(self, pid: int, cgroup: str, parent_of: dict[int, int]) -> list[int]:
+        """The server's process tree, and everything in its cgroup (a process that left the tree stays there)."""
+        pids = processes.tree(pid, parent_of)
+        if cgroup:
+            hierarchy = find_hierarchy(self.cgroup_root, self.cgroup_parent, create=False)
+            if hierarchy is not None:
+                pids += sorted(ServerCgroup(hierarchy, cgroup).pids() - set(pids))
+        return pids
 
     async def scan(self) -> None:
         servers = await self.running_servers()
         parent_of = processes.parents()
         now = self.now()
         alive = set()
-        for user, server, pid in servers:
-            pids = processes.tree(pid, parent_of)
+        for user, server, pid, cgroup in servers:
+            pids = self.server_pids(pid, cgroup, parent_of)
             alive.update(pids)
             for facts in processes.server_processes(pids):
                 match = judge(facts, self.rules)

@@ -138,6 +138,22 @@ def test_the_person_cannot_start_again_and_their_home_page_says_why_and_whom_to_
     screenshot("guard-person-home")
 
 
+def test_the_alert_appears_in_the_servers_panel_with_its_evidence(hub, page, screenshot):
+    sign_in(page, hub, "champ", start="/hub/home")
+    page.goto(hub.url + "/services/servers-panel/")
+    section = page.get_by_role("region", name="Guard alerts (1 blocked)")
+    expect(section).to_contain_text("alice: its command line contains the banned string '--donate-level'")
+    expect(section.locator("code").first).to_contain_text("--donate-level 1")
+    screenshot("guard-servers-panel")
+
+
+def test_the_servers_panel_shows_no_guard_alerts_to_those_without_the_guards_scope(hub):
+    token = hub.user_token("alice")
+    r = requests.get(hub.url + "/services/servers-panel/api/guard-alerts",
+                     headers={"Authorization": f"token {token}"}, timeout=30)
+    assert r.status_code == 403
+
+
 def test_the_alert_appears_for_champions_with_its_evidence_and_a_champion_lifts_the_block(hub, page, screenshot):
     sign_in(page, hub, "champ", start="/hub/home")
     page.goto(hub.url + SERVICE)
