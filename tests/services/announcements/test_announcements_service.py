@@ -4,7 +4,7 @@ import time
 
 import pytest
 import requests
-from harness.browser import sign_in
+from harness.browser import serious_accessibility_violations, sign_in
 from playwright.sync_api import expect
 
 from hubextras.usage.clock import set_clock
@@ -50,6 +50,7 @@ def test_a_champion_posts_an_announcement_on_the_page_and_sees_it_on_the_home_pa
     expect(card).to_contain_text("showing")
     expect(card.locator("strong")).to_have_text("Maintenance")
     screenshot("announcements-champion")
+    assert serious_accessibility_violations(page) == []
     page.goto(hub.url + "/hub/home")
     expect(page.get_by_role("region", name="Announcements")).to_contain_text("Maintenance on Saturday")
     screenshot("announcements-home")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from harness.browser import sign_in
+from harness.browser import serious_accessibility_violations, sign_in
 from playwright.sync_api import expect
 
 WORKING_SERVER = str(Path(__file__).resolve().with_name("working_server.py"))
@@ -57,7 +57,7 @@ c.GuardService.scan_seconds = 0.5
 c.GuardService.stratum_ports = [{pool}]
 c.GuardService.allow = ["course-tool"]
 c.GuardService.cpu_report_seconds = 3
-c.GuardService.cpu_report_fraction = 0.5
+c.GuardService.cpu_report_fraction = 0.1  # a busy shared machine gives the loop a small share
 """)
     for name in ("alice", "champ"):
         hub.login(name)
@@ -161,6 +161,7 @@ def test_the_alert_appears_for_champions_with_its_evidence_and_a_champion_lifts_
     expect(row).to_contain_text("--donate-level 1")
     expect(row).to_contain_text("banned-string")
     screenshot("guard-champion-alerts")
+    assert serious_accessibility_violations(page) == []
     row.get_by_role("button", name="Lift alice's block").click()
     expect(row.get_by_role("button")).to_have_count(0)
     r = hub.api("POST", "/users/alice/server", json={})
@@ -193,7 +194,7 @@ def test_ordinary_numerical_work_is_reported_for_its_cpu_but_never_killed(hub, w
     busy = ("import numpy as np, time\nstart = time.time()\na = np.random.rand(300, 300)\n"
             "while time.time() - start < 60:\n    a = np.tanh(a @ a)\n")
     pid = run_in_server(work_dir, "numerics", [sys.executable, "-c", busy])
-    report = wait_for(lambda: [a for a in alerts(hub, "sustained-cpu") if a["user"] == "numerics"], timeout=30,
+    report = wait_for(lambda: [a for a in alerts(hub, "sustained-cpu") if a["user"] == "numerics"], timeout=50,
                       what="the CPU report")
     assert report[0]["actions"] == [] and report[0]["pid"] == pid
     assert alive(pid) and server_running(hub, "numerics")

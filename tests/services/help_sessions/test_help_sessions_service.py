@@ -4,7 +4,7 @@ import time
 
 import pytest
 import requests
-from harness.browser import sign_in
+from harness.browser import serious_accessibility_violations, sign_in
 from playwright.sync_api import expect
 
 from hubextras.usage.clock import set_clock
@@ -90,6 +90,7 @@ def test_a_person_shares_from_their_home_page_and_sees_until_when(hub, page, scr
     page.get_by_role("button", name="Share my server with the champions for 1 hour").click()
     expect(page.locator("#my-state")).to_contain_text("Shared with the champions until")
     screenshot("help-sessions-person")
+    assert serious_accessibility_violations(page) == []
     page.goto(hub.url + "/hub/home")
     expect(page.locator("#help-session")).to_contain_text("shared with the hub champions until")
     screenshot("help-sessions-home")
