@@ -172,5 +172,5 @@ def test_the_services_may_read_the_hubs_services_for_the_menu():
     c = fresh_config()
     load_config_d(c)
     (role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "hubextras-services"]
-    assert set(role["services"]) == {"shared-data", "servers-panel"}
+    assert set(role["services"]) == {"shared-data", "servers-panel", "announcements", "help-sessions", "guard"}
     assert set(role["scopes"]) == {"list:services", "read:services"}

@@ -9,6 +9,7 @@ the hub renders it, no request to the service is made from the browser.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -25,12 +26,16 @@ FORMAT_VERSION = 1
 
 
 def clock_from_file(path: str) -> Callable[[], float]:
-    """Now: the Unix time held in `path` while it exists (tests and demos move it), else the real time."""
-    if not path:
-        return time.time
+    """Now: the Unix time held in `path` while it exists (tests and demos move it), else the real time.
+    The same callable for the same path (config that runs twice compares equal)."""
+    return _clock(path).now if path else time.time
+
+
+@functools.cache
+def _clock(path: str):
     from ..usage.clock import Clock  # one clock-file reader for the project
 
-    return Clock(path).now
+    return Clock(path)
 
 
 def read_board(path: Path) -> list[Announcement]:
@@ -66,6 +71,11 @@ class PageAnnouncements:
         self.log = log
         self._seen: tuple | None = None
         self._board: list[tuple[Announcement, Markup]] = []
+
+    def __eq__(self, other):
+        # config run twice makes two providers: equal when they show the same board the same way
+        return isinstance(other, PageAnnouncements) and (self.board_path, self.fallback, self.clock) == (
+            other.board_path, other.fallback, other.clock)
 
     def _load(self) -> list[tuple[Announcement, Markup]]:
         try:

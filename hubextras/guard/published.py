@@ -78,6 +78,9 @@ class GuardState:
         self.path, self.contact = Path(path), contact
         self._seen, self._blocks = None, {}
 
+    def __eq__(self, other):
+        return isinstance(other, GuardState) and (self.path, self.contact) == (other.path, other.contact)
+
     def blocks(self) -> dict[str, Block]:
         try:
             stat = os.stat(self.path)
@@ -112,13 +115,20 @@ class GuardState:
             raise error
 
 
-def chained_pre_spawn_hook(first, then):
-    """A pre_spawn_hook running `first` then the operator's `then` (either may be None)."""
-    from jupyterhub.utils import maybe_future
+class StartCheck:
+    """`c.Spawner.pre_spawn_hook`: the guard's refusal of blocked people, then the operator's own hook (if any).
+    Configuring it again replaces the guard's part and keeps the operator's."""
 
-    async def hook(spawner):
-        for step in (first, then):
-            if step is not None:
-                await maybe_future(step(spawner))
+    def __init__(self, state: GuardState, then=None):
+        self.state = state
+        self.then = then.then if isinstance(then, StartCheck) else then
 
-    return hook
+    def __eq__(self, other):
+        return isinstance(other, StartCheck) and (self.state, self.then) == (other.state, other.then)
+
+    async def __call__(self, spawner):
+        from jupyterhub.utils import maybe_future
+
+        self.state.pre_spawn_hook(spawner)
+        if self.then is not None:
+            await maybe_future(self.then(spawner))

@@ -8,7 +8,7 @@ from pathlib import Path
 from traitlets.config import Config
 
 from ..config import HubExtras, add_custom_scopes, add_managed_service, add_role, configured, service_settings
-from .published import STATE_FILE, GuardState, chained_pre_spawn_hook
+from .published import STATE_FILE, GuardState, StartCheck
 
 TEMPLATE_VAR = "hubextras_guard"
 
@@ -35,8 +35,7 @@ def add_guard(c: Config) -> dict | None:
     add_role(c, CHAMPIONS_ROLE, scopes=[GUARD_CHAMPION, access_scope(GUARD_SERVICE)])
     show_alerts_in_servers_panel(c, Path(settings["data_dir"]) / STATE_FILE)
     state = GuardState(Path(settings["data_dir"]) / STATE_FILE, contact=extras.contact_text)
-    c.Spawner.pre_spawn_hook = chained_pre_spawn_hook(state.pre_spawn_hook,
-                                                      configured(c.Spawner, "pre_spawn_hook"))
+    c.Spawner.pre_spawn_hook = StartCheck(state, configured(c.Spawner, "pre_spawn_hook"))
     c.JupyterHub.template_vars = {**configured(c.JupyterHub, "template_vars", {}), TEMPLATE_VAR: state}
     return service
 

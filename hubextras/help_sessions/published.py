@@ -51,6 +51,10 @@ class HomeHelpSession:
         self.window_text = window_text(window_seconds)
         self._seen, self._requests = None, []
 
+    def __eq__(self, other):
+        return isinstance(other, HomeHelpSession) and (self.path, self.page_url, self.clock, self.window_text) == (
+            other.path, other.page_url, other.clock, other.window_text)
+
     def __call__(self, user=None) -> dict | None:
         if user is None:
             return None
