@@ -13,6 +13,13 @@ from .published import STATE_FILE, GuardState, StartCheck
 TEMPLATE_VAR = "hubextras_guard"
 
 
+def on_kubernetes(c: Config) -> bool:
+    """Whether the hub spawns on Kubernetes (where the guard sees no server processes: cryptnono's place)."""
+    spawner = configured(c.JupyterHub, "spawner_class", "")
+    name = spawner if isinstance(spawner, str) else f"{spawner.__module__}.{spawner.__qualname__}"
+    return "kube" in name.lower()
+
+
 def add_guard(c: Config) -> dict | None:
     """Run the guard (c.GuardService.* are its settings) and refuse blocked people's starts; None when
     `c.GuardService.enabled` is False."""
@@ -21,7 +28,7 @@ def add_guard(c: Config) -> dict | None:
 
     settings = {"data_dir": os.path.abspath(GUARD_SERVICE),
                 **service_settings(c, "GuardService", GuardService, GUARD_SERVICE)}
-    if not settings.pop("enabled", True):
+    if not settings.pop("enabled", not on_kubernetes(c)):
         return None
     extras = HubExtras.from_config(c)
     add_custom_scopes(c, {GUARD_CHAMPION: {"description": "See the mining guard's alerts and lift its blocks."}})

@@ -61,3 +61,4 @@ def test_cpu_is_reported_only_at_its_fraction_over_the_whole_window(share):
 def test_cpu_is_not_reported_before_the_window_has_passed():
     samples = [CPUSample(t, float(t)) for t in range(0, 50, 10)]
     assert not sustained_cpu(samples, fraction=0.5, seconds=60)
+

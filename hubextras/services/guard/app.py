@@ -53,8 +53,9 @@ class GuardService(ServiceApplication):
 
     enabled = Bool(
         True, config=True,
-        help="""Run the guard. It sees processes on this machine only (the one-machine spawner): on Kubernetes set
-        False and run cryptnono beside z2jh (docs/guard-operators.md).""",
+        help="""Run the guard. It sees processes on this machine only (the one-machine spawner). Default: True,
+        except when the spawner is a Kubernetes one (`profiles-kube`, KubeSpawner): there run cryptnono beside
+        z2jh (docs/guard-operators.md).""",
     )
     scan_seconds = Float(2.0, config=True, help="How often every running server's processes are judged.")
     banned_strings = List(
