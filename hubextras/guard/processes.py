@@ -3,8 +3,8 @@ beyond seeing the servers' processes (the hub's account, root on the one-machine
 
 A server's processes are its pid and every descendant (from each process's parent in /proc/<pid>/stat); the guard
 adds the pids of the server's cgroup (`hubextras.spawners.cgroups`) when the one-machine spawner made one.
-A process's connections are its fd links
-`socket:[inode]` looked up in /proc/net/tcp and tcp6 (one table per network namespace: read once per scan).
+A process's connections are its fd links `socket:[inode]` looked up in /proc/net/tcp and tcp6 (one table per
+network namespace: read once per scan).
 """
 
 from __future__ import annotations
