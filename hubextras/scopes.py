@@ -53,3 +53,15 @@ USAGE_SERVICE = "usage"
 USAGE_READ = "custom:usage:read"
 # grant people temporary quota bumps (filtered the same way)
 USAGE_BUMP = "custom:usage:bump"
+# --- announcements, help sessions and the guard (issue 12) ---------------------------------------------------
+ANNOUNCEMENTS_SERVICE = "announcements"
+HELP_SESSIONS_SERVICE = "help-sessions"
+# champions: see help requests and open the servers shared with them
+HELP_SESSIONS_HELP = "custom:help-sessions:help"
+# what the help sessions service's own token may do: make and revoke the shares people consent to
+HELP_SESSIONS_SERVICE_SCOPES = ("shares", "read:users:name", "read:groups:name")
+GUARD_SERVICE = "guard"
+# champions: see the guard's alerts and lift blocks
+GUARD_CHAMPION = "custom:guard:alerts"
+# the guard's own token: find each running server (and its pid, in the server state) and stop it
+GUARD_SERVICE_SCOPES = ("list:users", "read:users", "read:servers", "admin:server_state", "servers")

@@ -158,5 +158,5 @@ def test_the_services_may_read_the_hubs_services_for_the_menu():
     c = fresh_config()
     load_config_d(c)
     (role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "hubextras-services"]
-    assert set(role["services"]) == {"shared-data", "servers-panel", "usage"}
+    assert set(role["services"]) == {"shared-data", "servers-panel", "usage", "announcements", "help-sessions", "guard"}
     assert set(role["scopes"]) == {"list:services", "read:services"}

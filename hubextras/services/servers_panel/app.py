@@ -14,6 +14,7 @@ from ..base.audit import AuditLog
 from . import handlers
 from .bulk import BulkRunner
 from .directory import ServerDirectory
+from .guard_alerts import GuardAlertsAPI
 from .hub_client import HubClient
 from .kube_usage import KubernetesUsage, in_cluster
 from .records import JobStore
@@ -33,6 +34,7 @@ class ServersPanel(PanelSettings):
             ("api/jobs", handlers.JobsAPI),
             (r"api/jobs/([^/]+)", handlers.JobAPI),
             ("api/audit", handlers.AuditAPI),
+            ("api/guard-alerts", GuardAlertsAPI),  # issue 12: the guard's alerts
         ]
 
     def initialize(self, argv=None):

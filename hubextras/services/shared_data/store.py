@@ -54,6 +54,7 @@ class UploadSession:
     replacing: int = 0
     received: int = 0
     writing: bool = False
+    flushing: bool = False  # its bytes are being written to the disk in the background
     touched: float = field(default_factory=time.monotonic)
 
     def as_json(self) -> dict:

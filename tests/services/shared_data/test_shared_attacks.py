@@ -244,6 +244,14 @@ def test_a_clone_with_names_the_store_refuses_is_not_placed_and_listings_stay_wh
     assert champ.request("GET", "api/files/").status_code == 200
 
 
+def test_a_name_that_is_not_utf8_placed_another_way_does_not_break_the_listing(champ, hub):
+    (shared(hub) / "odd-names").mkdir()
+    open(os.path.join(bytes(shared(hub) / "odd-names"), b"caf\xe9.txt"), "w").close()
+    answer = champ.request("GET", "api/files/odd-names")
+    assert answer.status_code == 200, answer.text
+    assert [entry["name"] for entry in answer.json()["entries"]] == ["caf\ufffd.txt"]
+
+
 # --- 7. races with an upload in flight -----------------------------------------------------------------------------
 
 

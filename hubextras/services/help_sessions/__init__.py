@@ -1,0 +1,1 @@
+"""Help sessions by consent: people share their server with the champions for a while; champions open it here."""
