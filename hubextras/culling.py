@@ -1,4 +1,4 @@
-"""Idle culling on both spawners: jupyterhub-idle-culler (1.4 or newer) as a managed service, from `HubExtras` traits."""
+"""Idle culling on both spawners: jupyterhub-idle-culler (1.4 or newer) as a managed service, from HubExtras."""
 
 from __future__ import annotations
 
