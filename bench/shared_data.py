@@ -1,9 +1,9 @@
 """Benchmark: a 1 GiB upload to the shared-data service through the hub's proxy (npm configurable-http-proxy),
 against the same file uploaded through JupyterLab's contents API the way its file browser does it (sequential
-1 MiB chunks, base64-encoded as it goes, in JSON PUTs), in turns (ours, anchor, anchor, ours ...), and against `cp`
-on the same disk. Then the 1 GiB file
-downloaded whole and resumed (half, then the rest with `Range`), against `cp` of the same file.
-Also records the service's peak memory during a 2 GiB upload. Prints one JSON line last (with the proxy used).
+1 MiB chunks, base64-encoded as it goes, in JSON PUTs), in turns (ours, anchor, anchor, ours ...), and against
+`cp` on the same disk. Then the 1 GiB file downloaded whole and resumed (half, then the rest with `Range`),
+against `cp` of the same file. Also records the service's peak memory during a 2 GiB upload.
+Prints one JSON line last, with the proxy it went through.
 
     .venv/bin/python bench/shared_data.py [--gib 1] [--memory-gib 2] [--rounds 2]
 """
