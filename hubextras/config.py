@@ -414,7 +414,7 @@ def add_shared_data(c: Config) -> dict:
 def add_servers_panel(c: Config) -> dict:
     """The servers panel (docs/servers-panel-operators.md), acting with each champion's own token."""
     from .scopes import CHAMPIONS_ROLE, SERVERS_PANEL_SCOPES, access_scope
-    from .services.servers_panel.app import ServersPanel
+    from .services.servers_panel.settings import ServersPanel
 
     settings = {"data_dir": os.path.abspath("servers-panel"),
                 **service_settings(c, "ServersPanel", ServersPanel, ServersPanel.service_name)}

@@ -47,7 +47,7 @@ def is_active(content_type: str) -> bool:
 
 def content_disposition(filename: str, inline: bool) -> str:
     """A Content-Disposition header value that every browser reads right, whatever the name holds."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("\\", "_")
+    ascii_name = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in filename)
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 

@@ -239,7 +239,8 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
 
     def log_exception(self, typ, value, tb):
         if isinstance(value, web.HTTPError) and value.status_code < 500:
-            access_log.warning("%d %s: %s", value.status_code, self._request_summary(), message_of(value, 400))
+            access_log.warning("%d %s: %s", value.status_code, self._request_summary(),
+                               message_of(value, value.status_code))
             return
         super().log_exception(typ, value, tb)
 

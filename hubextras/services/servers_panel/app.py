@@ -18,11 +18,11 @@ from .guard_alerts import GuardAlertsAPI
 from .hub_client import HubClient
 from .kube_usage import KubernetesUsage, in_cluster
 from .records import JobStore
-from .settings import PanelSettings
+from .settings import ServersPanel
 from .usage import LocalUsage
 
 
-class ServersPanel(PanelSettings):
+class ServersPanelApp(ServersPanel):
     """The servers panel service: `python -m hubextras.services.servers_panel` (run by the hub)."""
 
     def routes(self):
@@ -81,7 +81,7 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2
-    app = ServersPanel.instance()
+    app = ServersPanelApp.instance()
     app.initialize(argv)
     app.start()
     return 0

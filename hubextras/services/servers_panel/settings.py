@@ -12,8 +12,8 @@ from ..base.app import ServiceApplication
 from .kube_usage import cluster_namespace
 
 
-class PanelSettings(ServiceApplication):
-    """The settings of the servers panel (the application itself is `app.ServersPanel`)."""
+class ServersPanel(ServiceApplication):
+    """The servers panel's settings, `c.ServersPanel.*` (the running application is `app.ServersPanelApp`)."""
 
     name = "hubextras-servers-panel"
     description = "Hub champions see every user's server and stop, restart or start it."

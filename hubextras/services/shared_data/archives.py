@@ -157,13 +157,21 @@ def _zip_link_target(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
     return target.decode("utf-8", "surrogateescape")
 
 
-def tar_members(archive: tarfile.TarFile, limits: ArchiveLimits) -> list[tarfile.TarInfo]:
-    """The archive's entries, read one by one and stopped past the entry limit (the table is not read whole)."""
-    infos = []
+def tar_members(archive: tarfile.TarFile, limits: ArchiveLimits, compressed_bytes: int) -> list[tarfile.TarInfo]:
+    """The archive's entries, read one by one (reading one means decompressing the one before) and stopped as soon
+    as they pass the entry limit or declare more bytes than the limits allow."""
+    infos, declared = [], 0
+    most = min(limits.max_bytes, limits.max_ratio * max(compressed_bytes, 1))
     while (info := archive.next()) is not None:
         infos.append(info)
+        declared += info.size if info.isfile() else 0
         if len(infos) > limits.max_members:
             raise UnsafeArchive(f"The archive has more than the {limits.max_members} entries allowed.")
+        if declared > most:
+            raise UnsafeArchive(
+                f"The archive was refused: its entries declare more than {format_bytes(int(most))}, more than "
+                f"`max_unpacked_bytes` or {limits.max_ratio:g} times its size allow. Nothing was unpacked."
+            )
     return infos
 
 
@@ -212,7 +220,7 @@ def unpack(archive_path: Path, destination: Path, limits: ArchiveLimits) -> int:
                 )
         elif kind == "tar.gz":
             with tarfile.open(archive_path, "r:gz") as archive:
-                infos = tar_members(archive, limits)
+                infos = tar_members(archive, limits, compressed)
                 members = [tar_member(info) for info in infos]
                 declared = check_members(members, compressed, limits)
                 budget = [min(declared, limits.max_bytes)]

@@ -238,7 +238,8 @@ class Puller:
                 "GIT_TERMINAL_PROMPT": "0",
                 "GIT_ALLOW_PROTOCOL": "http:https:git",
                 "GIT_CONFIG_NOSYSTEM": "1",
-                "HOME": str(staging),
+                "HOME": str(staging),  # no ~/.gitconfig of the hub's account (`insteadOf`, helpers) applies
+                "XDG_CONFIG_HOME": str(staging),
             }
             limit = min(self.max_download_bytes, self.store.usage().free)
             process = await asyncio.create_subprocess_exec(

@@ -429,7 +429,12 @@ class SharedStore:
             return
         final = f"{session.temporary.name}-final"
         self._link_descriptor(session, final)
-        os.replace(final, name, src_dir_fd=folder, dst_dir_fd=folder)
+        try:
+            os.replace(final, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except OSError:
+            if self._is_ours(session, final):  # a folder in the way: nothing may stay for the next try to trip on
+                os.unlink(final, dir_fd=folder)
+            raise
         if not self._is_ours(session, name):  # `final` was swapped in the instant between: undo what landed
             os.unlink(name, dir_fd=folder)
             raise Busy(f"`{session.path}` was changed by something other than this service while finishing.")

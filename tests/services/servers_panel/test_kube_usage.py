@@ -9,7 +9,7 @@ from harness.kube_emulator import KubeEmulator, kubeconfig_for  # noqa: E402
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hubextras.services.servers_panel.app import ServersPanel  # noqa: E402
+from hubextras.services.servers_panel.app import ServersPanelApp  # noqa: E402
 from hubextras.services.servers_panel.kube_usage import (  # noqa: E402
     KubernetesUsage,
     parse_quantity,
@@ -138,10 +138,10 @@ async def test_an_unreachable_cluster_gives_no_usage(tmp_path):
         await usage.close()
 
 
-def panel_with(monkeypatch, tmp_path, **settings) -> ServersPanel:
+def panel_with(monkeypatch, tmp_path, **settings) -> ServersPanelApp:
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.delenv("KUBECONFIG", raising=False)
-    panel = ServersPanel(data_dir=str(tmp_path), **settings)
+    panel = ServersPanelApp(data_dir=str(tmp_path), **settings)
     return panel
 
 

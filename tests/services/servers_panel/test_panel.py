@@ -199,6 +199,7 @@ def test_a_helper_who_may_not_list_users_sees_their_own_actions_among_many_other
 def open_panel(page, hub, name, query=""):
     # what the page logs is printed, and pytest shows it when a test fails
     page.on("console", lambda message: print(f"browser console {message.type}: {message.text}"))
+    page.on("response", lambda r: print(f"answered {r.status}: {r.url}") if r.status >= 400 else None)
     sign_in(page, hub, name, start=f"/hub/login?next={quote(PANEL)}")
     page.goto(hub.url + PANEL + query)
     page.wait_for_selector("#servers tbody tr")
@@ -221,10 +222,30 @@ def test_a_champion_stops_and_restarts_a_server_in_chromium_and_sees_the_status_
     page.wait_for_selector('tr[data-key="learner040/"][data-status="running"]', timeout=60_000)
     row.get_by_role("button", name="Restart learner040/", exact=True).click()
     row.locator(".row-done", has_text="Restarted.").wait_for(timeout=60_000)
-    assert badge.inner_text() == "running"
+    expect(badge).to_have_text("running")  # the row's next refresh, right after the job's last answer
     screenshot("servers-panel-restarted")
     panel_hub.api("DELETE", "/users/learner041/server")
     page.wait_for_selector('tr[data-key="learner041/"][data-status="stopped"]', timeout=30_000)
+
+
+@pytest.mark.browser
+def test_keyboard_focus_survives_the_tables_refresh_while_other_rows_change(panel_hub, page):
+    open_panel(page, panel_hub, "champ")
+    page.get_by_label("Search users").fill("learner03")
+    expect(page.locator("#page-info")).to_have_text("1-10 of 10 users")
+    box = page.get_by_label("Select learner035/", exact=True)
+    box.focus()
+    page.keyboard.press("Space")  # ticked from the keyboard, as a person would
+    page.evaluate("document.activeElement.dataset.focusedByTest = 'yes'")
+    panel_hub.api("DELETE", "/users/learner036/server")  # another row changes under the focus
+    page.wait_for_selector('tr[data-key="learner036/"][data-status="stopped"]', timeout=30_000)
+    for _ in range(2):
+        with page.expect_response(lambda r: "/api/servers" in r.url, timeout=30_000):
+            pass
+    assert page.evaluate("document.activeElement.dataset.focusedByTest") == "yes"
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Select learner035/"
+    expect(box).to_be_checked()
+    panel_hub.api("POST", "/users/learner036/server", json={})
 
 
 @pytest.mark.browser
@@ -238,7 +259,9 @@ def test_a_champion_stops_every_running_server_over_several_pages_with_progress(
     expect(page.locator("#page-info")).to_have_text(f"1-10 of {running} servers")
     page.get_by_role("button", name="Select all matching").click()
     page.locator("[data-bulk=stop]").click()
-    assert f"Stop every matching server ({running} servers)?" in page.locator("#hubextras-confirm-body").inner_text()
+    dialog = page.get_by_role("dialog", name="Stop servers")
+    expect(dialog).to_contain_text(f"Stop every matching server ({running} servers)?")
+    page.wait_for_function("getComputedStyle(document.getElementById('hubextras-confirm')).opacity === '1'")
     screenshot("servers-panel-bulk-confirm")
     page.get_by_role("button", name="Yes, stop").click()
     page.wait_for_function("document.querySelector('#job-title').textContent.includes('finished')", timeout=120_000)

@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -171,3 +171,50 @@ def alice(signed_in):
 @pytest.fixture(scope="module")
 def ada(signed_in):
     return ServiceClient(signed_in, signed_in.user_token("ada"))
+
+
+@pytest.fixture(scope="session")
+def git_http_server(git_daemon):
+    """The git daemon's repositories over git's smart HTTP (`git http-backend` as CGI); yields the base URL."""
+    _, base = git_daemon
+
+    class SmartHTTP(BaseHTTPRequestHandler):
+        def run_backend(self):
+            path, _, query = self.path.partition("?")
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            env = {
+                **GIT_ENV,
+                "GIT_PROJECT_ROOT": str(base),
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "PATH_INFO": path,
+                "QUERY_STRING": query,
+                "REQUEST_METHOD": self.command,
+                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                "CONTENT_LENGTH": str(len(body)),
+                "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+                "REMOTE_ADDR": "127.0.0.1",
+            }
+            output = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True).stdout
+            head, _, content = output.partition(b"\r\n\r\n")
+            headers = [line.split(b":", 1) for line in head.split(b"\r\n") if b":" in line]
+            status = next((int(v.split()[0]) for k, v in headers if k.lower() == b"status"), 200)
+            self.send_response(status)
+            for key, value in headers:
+                if key.lower() != b"status":
+                    self.send_header(key.decode(), value.strip().decode())
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
+        do_GET = do_POST = run_backend
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SmartHTTP)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

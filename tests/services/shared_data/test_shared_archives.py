@@ -246,3 +246,10 @@ def test_every_link_an_archive_may_leave_resolves_inside_wherever_it_is_moved(tm
         os.rename(link, moved)
         assert os.path.realpath(moved) == root or os.path.realpath(moved).startswith(root + "/")
         os.rename(moved, link)
+
+
+def test_a_tar_bomb_is_refused_while_its_entries_are_read(tmp_path, destination):
+    archive = make_tar(tmp_path / "bomb.tar.gz", {f"zeros-{n}.bin": b"\0" * 2_000_000 for n in range(5)})
+    with pytest.raises(UnsafeArchive, match="its entries declare more than"):
+        unpack(archive, destination, LIMITS)
+    assert list(destination.iterdir()) == []

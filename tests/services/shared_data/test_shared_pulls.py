@@ -90,6 +90,16 @@ def test_git_connects_to_the_address_the_check_saw_not_to_a_second_lookup(tmp_pa
     assert (tmp_path / "shared" / "course" / "README.md").exists()
 
 
+def test_git_over_http_connects_to_the_checked_address_keeping_the_name(tmp_path, git_server, git_http_server):
+    port = git_http_server.rsplit(":", 1)[1]
+    resolver = OneAnswer(name="course.invalid", address="127.0.0.1")
+    puller = puller_for(SharedStore(tmp_path / "shared", 10**9), resolver, allowed_private_hosts=("course.invalid",))
+    job = pull(puller, {"kind": "git", "url": f"http://course.invalid:{port}/course.git", "name": "course"})
+    assert job.state == "done", job.error
+    assert resolver.asked == 1, "the name was looked up once, by the check"
+    assert (tmp_path / "shared" / "course" / "week-2" / "data.csv").exists()
+
+
 def disk_bytes(folder) -> int:
     total = 0
     for top, _, files in os.walk(folder):

@@ -261,6 +261,12 @@ def test_a_folder_appearing_at_the_target_of_an_overwriting_upload_is_a_conflict
     with pytest.raises(AlreadyExists, match="appeared while the upload was running"):
         store.finish_upload(session.id)
     assert (store.root / "data.csv" / "inside").read_bytes() == b"kept"
+    # once the way is clear, the same upload finishes (nothing of the first try is in the way)
+    (store.root / "data.csv" / "inside").unlink()
+    (store.root / "data.csv").rmdir()
+    store.finish_upload(session.id)
+    assert (store.root / "data.csv").read_bytes() == b"new"
+    assert os.listdir(store.root) == ["data.csv"]
 
 
 def test_only_the_owner_or_an_admin_may_reach_an_upload(store):
