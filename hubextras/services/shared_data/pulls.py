@@ -24,6 +24,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from ...github_push import installation_token_url
 from . import archives, quota, s3_sources
 from .addresses import PublicOnlyResolver
 from .errors import PullFailed, QuotaExceeded, SharedDataError
@@ -172,6 +173,8 @@ class Puller:
         except ValueError:
             raise SharedDataError(f"`{redacted_url(url)[:200]}` has no valid port number. Check the link.") from None
         address = await self.resolver.check_host(parts.hostname or "", port)
+        if kind == "git":  # a private repository of the operator's GitHub App: its token (hubextras/github_push.py)
+            shown, url = shown or redacted_url(url), await installation_token_url(url)
         job = PullJob(secrets.token_urlsafe(12), user, shown or redacted_url(url), hidden=url_secrets(url))
         self.jobs[job.id] = job
         work = (
