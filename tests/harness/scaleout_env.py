@@ -16,7 +16,7 @@ from hubextras.spawners.user_env import make_readable, requirements
 
 PREFIX = Path("/opt/hubextras/test-envs/scaleout")
 # what the docs tell operators to add to a user image; dask and distributed match the hub's dask-gateway-server
-USER_IMAGE_EXTRAS = ["s3fs", "gh-scoped-creds", "dask-gateway", "ipykernel"]
+USER_IMAGE_EXTRAS = ["s3fs", "gh-scoped-creds", "dask-gateway", "ipykernel", "numpy"]
 
 
 def wanted() -> list[str]:
