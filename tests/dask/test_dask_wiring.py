@@ -56,3 +56,9 @@ def test_the_one_machine_account_template_is_the_gateways():
     configure_dask_gateway(c)
     settings = json.loads(c.JupyterHub.services[0]["environment"]["HUBEXTRAS_DASK_GATEWAY"])
     assert settings["account_template"] == "hub-{username}"
+
+
+def test_every_setting_says_what_it_is_for():
+    from hubextras.dask_gateway.wiring import DaskClusters
+
+    assert [n for n, t in DaskClusters.class_own_traits(config=True).items() if not (t.help or "").strip()] == []

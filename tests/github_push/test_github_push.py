@@ -94,3 +94,7 @@ def test_the_app_key_goes_to_the_shared_data_service_only(tmp_path):
     shared, panel = c.JupyterHub.services
     assert json.loads(shared["environment"]["HUBEXTRAS_GITHUB_APP"])["private_key_file"] == str(key)
     assert "environment" not in panel and "environment" not in c.Spawner
+
+
+def test_every_setting_says_what_it_is_for():
+    assert [n for n, t in GitHubApp.class_own_traits(config=True).items() if not (t.help or "").strip()] == []

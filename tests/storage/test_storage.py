@@ -99,3 +99,7 @@ def test_session_names_are_what_sts_accepts(username):
     import re
 
     assert re.fullmatch(r"[\w+=,.@-]{2,32}", session_name(username))
+
+
+def test_every_setting_says_what_it_is_for():
+    assert [n for n, t in ObjectStorage.class_own_traits(config=True).items() if not (t.help or "").strip()] == []
