@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -62,7 +63,7 @@ c.ClusterConfig.worker_memory = 2 * 1024**3
 """
 
 MEASURE = """
-import time, dask.array as da
+import tempfile, time, dask.array as da
 def measure(make, close):
     t0 = time.perf_counter()
     cluster, client = make()
@@ -87,7 +88,8 @@ def gateway_close(cluster, client):
 
 def local_make():
     from distributed import Client, LocalCluster
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                           local_directory=tempfile.mkdtemp())  # not /tmp/dask-scratch-space, shared by everyone
     return cluster, Client(cluster)
 
 def local_close(cluster, client):
@@ -140,6 +142,7 @@ def main() -> int:
         gateway.terminate()
         gateway.wait(30)
         log_file.close()
+        shutil.rmtree(work, ignore_errors=True)
 
     def medians(name):
         starts, sums = zip(*results[name])

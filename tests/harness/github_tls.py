@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -107,3 +108,4 @@ class GitHubOverTLS:
 
     def stop(self) -> None:
         self.proxy.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
