@@ -22,10 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from bench_setup import require_npm_proxy  # noqa: E402
 from harness.hub import DEMO_COMMUNITY, HubProcess, LoginRefused  # noqa: E402
 
 from hubextras.testing.github import GitHubStandIn  # noqa: E402
@@ -60,7 +59,7 @@ def seed_checking_last_team_last() -> str:
 
 
 def community() -> dict:
-    data = yaml.safe_load(DEMO_COMMUNITY.read_text())
+    data = json.loads(DEMO_COMMUNITY.read_text())
     data["many_teams"] = {"org": "demo-org", "count": 150, "member": "paula"}
     data["orgs"]["other-org"]["teams"]["reading-group"] = {"members": ["nora"]}
     data["orgs"]["demo-org"]["teams"]["alumni"] = {"members": ["nora"]}
@@ -116,6 +115,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    proxy = require_npm_proxy()
     seed = seed_checking_last_team_last()
     with tempfile.TemporaryDirectory() as tmp, GitHubStandIn(community()) as standin:
         ours = run("ours", Path(tmp), standin, REFRESH_CONFIG, args.rounds, seed)
@@ -124,6 +124,7 @@ def main() -> int:
     print(f"anchor: {anchor}", file=sys.stderr)
     result = {
         "name": "login",
+        "proxy": proxy,
         "unit": "ms",
         "ours": ours["member"]["ms"],
         "anchor": anchor["member"]["ms"],

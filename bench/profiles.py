@@ -25,6 +25,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
+from bench_setup import NO_PROXY, require_modules  # noqa: E402
+
+require_modules("kmock", "kubernetes_asyncio", "kubespawner")
+
 import kmock  # noqa: E402
 from harness.kube_emulator import KubeEmulator, kubeconfig_for  # noqa: E402
 from jupyterhub.objects import Hub  # noqa: E402
@@ -169,6 +173,7 @@ def main() -> None:
     form, apply_, start = results["form"], results["apply"], results["start"]
     print(json.dumps({
         "name": "profiles",
+        "proxy": NO_PROXY,
         "ours": round(form["ours"], 3),
         "anchor": round(form["anchor"], 3),
         "ratio": round(form["ours"] / form["anchor"], 3),

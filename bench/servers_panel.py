@@ -35,6 +35,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from bench_setup import require_npm_proxy  # noqa: E402
 from harness.hub import HubProcess  # noqa: E402
 
 PANEL = "/services/servers-panel/"
@@ -185,6 +186,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=15, help="first-page requests to take the median of")
     args = parser.parse_args()
+    proxy = require_npm_proxy()
     users = [f"bench{n:05d}" for n in range(args.users)]
     running = users[:: max(1, args.users // args.servers)][: args.servers]
 
@@ -226,6 +228,7 @@ def main() -> int:
 
     result = {
         "name": "servers_panel_bulk_stop",
+        "proxy": proxy,
         "unit": "s",
         "ours": round(bulk, 3),
         "anchor": round(reference, 3),

@@ -6,6 +6,7 @@ settings with `HubExtras.from_config(c)` so the snippets stay declarative.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import sys
@@ -277,3 +278,151 @@ def service_url(c: Config, name: str, url: str | None = None) -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+# --- the champions' services --------------------------------------------------------------------------------
+
+
+def service_settings(c: Config, section: str, service_class, name: str = "") -> dict:
+    """The operator's `c.<section>.*` settings, refused at config time (SystemExit: the hub does not start)
+    when one is not a setting of `service_class`, naming it and the valid ones."""
+    valid = sorted(service_class.class_trait_names(config=True))
+    given = dict(c[section].items()) if section in c else {}
+    unknown = sorted(set(given) - set(valid))
+    if unknown:
+        raise SystemExit(
+            f"hubextras: c.{section}.{unknown[0]} is not a setting of the {name or section} service. "
+            f"Its settings are: {', '.join(valid)}. Fix or remove the line that sets it."
+        )
+    return given
+
+
+def _command_value(value) -> str:
+    # traitlets reads `--Class.trait=value` literally for strings and as a Python literal for the rest
+    return value if isinstance(value, str) else repr(value)
+
+
+def add_managed_service(
+    c: Config,
+    service_class,
+    *,
+    module: str,
+    settings: dict,
+    oauth_scopes=(),
+    environment: dict | None = None,
+    info: dict | None = None,
+    name: str = "",
+) -> dict:
+    """Register `service_class` (a `ServiceApplication`) as a hub-managed service running `python -m module`
+    with `settings` as its traits: where it listens (`service_url`, else a kept free port), its OAuth scopes
+    plus the navigation ones, the role that lets it read the hub's services (for the Services menu), and the
+    hub's pid (it stops when the hub is gone)."""
+    from .scopes import NAVIGATION_SCOPES, SERVICES_ROLE, SERVICES_ROLE_SCOPES
+
+    name = name or service_class.service_name
+    section = service_class.__name__
+    settings = dict(settings)
+    url = service_url(c, name, settings.pop("service_url", None))
+    service = {
+        "name": name,
+        "url": url,
+        "command": [sys.executable, "-m", module]
+        + [f"--{section}.{key}={_command_value(value)}" for key, value in sorted(settings.items())],
+        "oauth_client_allowed_scopes": list(dict.fromkeys([*oauth_scopes, *NAVIGATION_SCOPES])),
+        "oauth_no_confirm": True,  # the hub's own services: no "authorize this app" page
+        "display": True,
+        "environment": {"HUBEXTRAS_HUB_PID": str(os.getpid()), **(environment or {})},
+    }
+    if info:
+        service["info"] = info
+    add_service(c, service)
+    add_role(c, SERVICES_ROLE, scopes=SERVICES_ROLE_SCOPES, services=[name],
+             description="hubextras' services: read the hub's services, to draw its Services menu")
+    return service
+
+
+def hub_has_extra_user_scopes(hub_class=None) -> bool:
+    """Whether the installed JupyterHub has `JupyterHub.extra_user_scopes` (JupyterHub 6 on)."""
+    if hub_class is None:
+        from jupyterhub.app import JupyterHub as hub_class
+    return "extra_user_scopes" in hub_class.class_trait_names()
+
+
+def grant_every_user(c: Config, scopes, hub_class=None) -> None:
+    """Give every user `scopes` on any JupyterHub: `extra_user_scopes` where the hub has it and no `user` role
+    is configured; else the `user` role (with `self`, which a configured `user` role otherwise replaces)."""
+    from .scopes import USER_ROLE
+
+    scopes = list(scopes)
+    has_user_role = any(role.get("name") == USER_ROLE for role in configured(c.JupyterHub, "load_roles", []))
+    if hub_has_extra_user_scopes(hub_class) and not has_user_role:
+        kept = [s for s in configured(c.JupyterHub, "extra_user_scopes", []) if s not in scopes]
+        c.JupyterHub.extra_user_scopes = kept + scopes
+        return
+    add_role(c, USER_ROLE, scopes=["self", *scopes] if not has_user_role else scopes,
+             description="Every user: their own things, and what hubextras' services let everyone do")
+
+
+def admin_names(c: Config) -> list[str]:
+    """The hub's admin users as configured in any authenticator section."""
+    sections = ("Authenticator", "OAuthenticator", "GitHubOAuthenticator", "GitHubTeamsAuthenticator")
+    return sorted(set().union(*(configured(c[section], "admin_users", set()) for section in sections)))
+
+
+def admin_groups(c: Config) -> list[str]:
+    """The JupyterHub groups of the configured GitHub `admin_teams`."""
+    from .auth.teams import parse_team
+
+    return sorted(str(parse_team(team)) for team in configured(c.GitHubTeamsAuthenticator, "admin_teams", set()))
+
+
+def add_champions_role(c: Config) -> dict:
+    """The champions' role, granted to the champions team's group; the services add their scopes to it."""
+    from .scopes import CHAMPIONS_ROLE
+
+    champions = HubExtras.from_config(c).champions_team
+    return add_role(c, CHAMPIONS_ROLE, description="Hub champions: run the community's shared data and servers panels",
+                    groups=[champions] if champions else [])
+
+
+def add_shared_data(c: Config) -> dict:
+    """The shared-data service (docs/shared-data-operators.md): champions and admins write, every user reads."""
+    from .scopes import CHAMPIONS_ROLE, SHARED_DATA_ADMINS_ROLE, SHARED_DATA_SERVICE, SHARED_DATA_WRITE, access_scope
+    from .services.shared_data.app import SharedDataService
+
+    extras = HubExtras.from_config(c)
+    settings = {"shared_dir": extras.shared_dir, "quota_bytes": extras.shared_quota_bytes,
+                **service_settings(c, "SharedDataService", SharedDataService, SHARED_DATA_SERVICE)}
+    write = settings.get("write_scope", SHARED_DATA_WRITE)
+    read = access_scope(SHARED_DATA_SERVICE)
+    add_custom_scopes(
+        c, {write: {"description": "Change the community's shared data: upload, folders, move, delete, pull."}}
+    )
+    service = add_managed_service(
+        c, SharedDataService, module="hubextras.services.shared_data", settings=settings, oauth_scopes=[write],
+        info={"description": "The community's shared data, read-only at ~/shared in every server"},
+        name=SHARED_DATA_SERVICE,
+    )
+    add_role(c, CHAMPIONS_ROLE, scopes=[read, write])
+    # the built-in admin role cannot be extended: a role of ours carries the write scope to the hub's admins
+    add_role(c, SHARED_DATA_ADMINS_ROLE, description="Hub admins: change the shared data, as champions do",
+             scopes=[read, write], groups=admin_groups(c), users=admin_names(c))
+    grant_every_user(c, [read])
+    return service
+
+
+def add_servers_panel(c: Config) -> dict:
+    """The servers panel (docs/servers-panel-operators.md), acting with each champion's own token."""
+    from .scopes import CHAMPIONS_ROLE, SERVERS_PANEL_SCOPES, access_scope
+    from .services.servers_panel.app import ServersPanel
+
+    settings = {"data_dir": os.path.abspath("servers-panel"),
+                **service_settings(c, "ServersPanel", ServersPanel, ServersPanel.service_name)}
+    service = add_managed_service(
+        c, ServersPanel, module="hubextras.services.servers_panel", settings=settings,
+        oauth_scopes=SERVERS_PANEL_SCOPES,
+        environment={"HUBEXTRAS_COMMUNITY_NAME": HubExtras.from_config(c).community_name},
+        info={"description": "Every user's servers: stop, restart or start them"},
+    )
+    add_role(c, CHAMPIONS_ROLE, scopes=[*SERVERS_PANEL_SCOPES, access_scope(ServersPanel.service_name)])
+    return service

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 from traitlets.config import Config
+from traitlets.log import get_logger
 
 from .config import HubExtras, add_role, add_service, configured
 
@@ -39,6 +41,12 @@ def add_idle_culler(c: Config) -> bool:
         return False
     if not extras.idle_culler_enabled:
         c.JupyterHub.services = [s for s in services if s is not existing]
+        return False
+    if importlib.util.find_spec("jupyterhub_idle_culler") is None:
+        get_logger().warning(
+            "hubextras: idle servers are NOT stopped: jupyterhub-idle-culler is not installed in the hub's "
+            "environment (pip install 'jupyterhub-idle-culler>=2'), or set c.HubExtras.idle_culler_enabled = False."
+        )
         return False
     add_service(c, {
         "name": IDLE_CULLER,

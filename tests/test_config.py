@@ -1,9 +1,7 @@
 """The snippet loader, the shared settings, and where our data files are found."""
 
 import copy
-import subprocess
 import sys
-import zipfile
 
 import pytest
 from traitlets.config import Config
@@ -99,14 +97,66 @@ def test_missing_data_files_say_how_to_fix(tmp_path, monkeypatch):
         hx_config.config_d_path()
 
 
-def test_wheel_ships_snippets_templates_and_entry_points(tmp_path):
-    repo = hx_config.PACKAGE_DIR.parent
-    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
-    subprocess.run([*pip_wheel, "-w", str(tmp_path), str(repo)], check=True)
-    wheel = next(tmp_path.glob("hubextras-*.whl"))
-    names = zipfile.ZipFile(wheel).namelist()
-    data = [n.split(".data/data/", 1)[1] for n in names if ".data/data/" in n]
-    assert "share/hubextras/jupyterhub_config.d/10-github-teams.py" in data
-    assert "share/hubextras/templates/login.html" in data
-    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "github-teams = hubextras.auth:GitHubTeamsAuthenticator" in entry_points
+
+# --- the services' snippets call these ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("section, setting", [("ServersPanel", "url"), ("SharedDataService", "quota")])
+def test_an_unknown_service_setting_stops_the_hub_naming_it_and_the_valid_ones(section, setting):
+    c = fresh_config()
+    c[section][setting] = "http://10.0.0.5:10102"
+    with pytest.raises(SystemExit) as stopped:
+        load_config_d(c)
+    message = str(stopped.value)
+    assert f"c.{section}.{setting} is not a setting" in message
+    assert "service_url" in message and "Its settings are:" in message
+
+
+def test_the_servers_panel_listens_where_service_url_says():
+    c = fresh_config()
+    c.ServersPanel.service_url = "http://10.0.0.5:10102"
+    load_config_d(c)
+    (panel,) = [s for s in c.JupyterHub.services if s["name"] == "servers-panel"]
+    assert panel["url"] == "http://10.0.0.5:10102"
+
+
+class HubWithoutExtraUserScopes:
+    """What `JupyterHub` offers on 5.x: no `extra_user_scopes`."""
+
+    @staticmethod
+    def class_trait_names():
+        return ["load_roles", "services"]
+
+
+def test_on_a_hub_with_extra_user_scopes_every_user_gets_read_access_through_it():
+    c = Config()
+    hx_config.grant_every_user(c, ["access:services!service=shared-data"])
+    if hx_config.hub_has_extra_user_scopes():
+        assert c.JupyterHub.extra_user_scopes == ["access:services!service=shared-data"]
+    else:
+        assert "extra_user_scopes" not in c.JupyterHub
+
+
+def test_on_jupyterhub_5_every_user_gets_read_access_through_the_user_role_keeping_self():
+    c = Config()
+    hx_config.grant_every_user(c, ["access:services!service=shared-data"], hub_class=HubWithoutExtraUserScopes)
+    assert "extra_user_scopes" not in c.JupyterHub
+    (role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "user"]
+    assert role["scopes"] == ["self", "access:services!service=shared-data"]
+
+
+def test_an_operators_user_role_is_extended_not_replaced():
+    c = Config()
+    c.JupyterHub.load_roles = [{"name": "user", "scopes": ["self", "read:groups"]}]
+    hx_config.grant_every_user(c, ["access:services!service=shared-data"])
+    (role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "user"]
+    assert role["scopes"] == ["self", "read:groups", "access:services!service=shared-data"]
+    assert "extra_user_scopes" not in c.JupyterHub
+
+
+def test_the_services_may_read_the_hubs_services_for_the_menu():
+    c = fresh_config()
+    load_config_d(c)
+    (role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "hubextras-services"]
+    assert set(role["services"]) == {"shared-data", "servers-panel"}
+    assert set(role["scopes"]) == {"list:services", "read:services"}

@@ -4,12 +4,12 @@ import sys
 
 from traitlets.config import Config
 
-from hubextras.config import load_config_d
+from hubextras.config import configured, load_config_d
 from hubextras.culling import CULLER_SCOPES, IDLE_CULLER, add_idle_culler, idle_culler_command
 
 
 def culler(c):
-    return next((s for s in c.JupyterHub.services if s["name"] == IDLE_CULLER), None)
+    return next((s for s in configured(c.JupyterHub, "services", []) if s["name"] == IDLE_CULLER), None)
 
 
 def test_the_culler_runs_by_default_with_its_role():
@@ -56,3 +56,14 @@ def test_an_operators_own_culler_service_is_left_alone():
     c = Config()
     c.JupyterHub.services = [{"name": IDLE_CULLER, "command": ["my-culler"]}]
     assert not add_idle_culler(c) and culler(c)["command"] == ["my-culler"]
+
+
+def test_without_the_culler_installed_the_hub_says_idle_servers_are_not_stopped(monkeypatch, caplog):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name: None if name == "jupyterhub_idle_culler" else real(name))
+    c = Config()
+    assert not add_idle_culler(c) and culler(Config(c)) is None
+    assert "idle servers are NOT stopped" in caplog.text

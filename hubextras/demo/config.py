@@ -8,6 +8,9 @@ from pathlib import Path
 from .people import ADMIN_TEAMS, ALLOWED_TEAMS, CHAMPIONS_TEAM
 
 COMMUNITY_NAME = "hubextras demo"
+# the hub's own files (database, secrets, log) apart from people's homes and the shared folder,
+# which servers run as people's own accounts must reach
+HUB_FOLDER = "hub"
 DEMO_CLIENT_ID = "hubextras-demo"
 
 
@@ -29,6 +32,7 @@ class DemoSettings:
 def config_text(s: DemoSettings) -> str:
     """The config file: ports on 127.0.0.1, state under `s.state`, sign-in, community, the bundled snippets."""
     state = s.state
+    hub = state / HUB_FOLDER
     lines = [
         "# The hubextras demo hub, written by `python -m hubextras.demo`.",
         "from hubextras.config import load_config_d",
@@ -38,8 +42,8 @@ def config_text(s: DemoSettings) -> str:
         f"c.JupyterHub.hub_bind_url = 'http://127.0.0.1:{s.hub_port}'",
         f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{s.proxy_api_port}'",
         f"c.ConfigurableHTTPProxy.command = {s.proxy_command!r}",
-        f"c.JupyterHub.db_url = {'sqlite:///' + str(state / 'jupyterhub.sqlite')!r}",
-        f"c.JupyterHub.cookie_secret_file = {str(state / 'jupyterhub_cookie_secret')!r}",
+        f"c.JupyterHub.db_url = {'sqlite:///' + str(hub / 'jupyterhub.sqlite')!r}",
+        f"c.JupyterHub.cookie_secret_file = {str(hub / 'jupyterhub_cookie_secret')!r}",
         "",
         f"c.GitHubOAuthenticator.oauth_callback_url = 'http://127.0.0.1:{s.port}/hub/oauth_callback'",
     ]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..testing.github import DEMO_COMMUNITY, CommunityError, GitHubStandIn, load_community
 from . import processes
-from .config import DemoSettings, config_text
+from .config import HUB_FOLDER, DemoSettings, config_text
 from .people import sign_in_table
 from .proxy import NoProxy, find_proxy
 
@@ -36,9 +36,9 @@ def port_or_free(port: int) -> int:
     return port if port else free_port()
 
 
-def stable_crypt_key(state: Path) -> str:
-    """One auth_state key in the state folder, so a restart keeps everyone signed in."""
-    key_file = state / "crypt_key"
+def stable_crypt_key(folder: Path) -> str:
+    """One auth_state key in the hub's folder, so a restart keeps everyone signed in."""
+    key_file = folder / "crypt_key"
     if not key_file.exists():
         key_file.write_text(os.urandom(32).hex())
         key_file.chmod(0o600)
@@ -60,18 +60,20 @@ class DemoHub:
         if allowed_teams is not None:
             settings.allowed_teams, settings.admin_teams, settings.champions_team = allowed_teams, (), ""
         self.settings = settings
-        self.log_path = state / "jupyterhub.log"
+        self.hub_folder = state / HUB_FOLDER
+        self.log_path = self.hub_folder / "jupyterhub.log"
         self.proc: subprocess.Popen | None = None
-        self._started: set[int] = set()
 
     def start(self, timeout: float = 120) -> None:
         for folder in ("shared", "home"):
             (self.state / folder).mkdir(parents=True, exist_ok=True)
-        config = self.state / "jupyterhub_config.py"
+        self.hub_folder.mkdir(mode=0o700, exist_ok=True)
+        self.hub_folder.chmod(0o700)
+        config = self.hub_folder / "jupyterhub_config.py"
         config.write_text(config_text(self.settings))
         env = dict(os.environ)
         env.update(
-            JUPYTERHUB_CRYPT_KEY=env.get("JUPYTERHUB_CRYPT_KEY") or stable_crypt_key(self.state),
+            JUPYTERHUB_CRYPT_KEY=env.get("JUPYTERHUB_CRYPT_KEY") or stable_crypt_key(self.hub_folder),
             # the hub finds jupyterhub-singleuser and the services' Python beside this one, venv activated or not
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
             PYTHONUNBUFFERED="1",
@@ -80,7 +82,7 @@ class DemoHub:
             # a session of its own: Ctrl-C reaches only the demo, which stops the hub in order
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "jupyterhub", "-f", str(config)],
-                cwd=self.state, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=self.hub_folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         self._wait_ready(timeout)
 
@@ -99,19 +101,16 @@ class DemoHub:
         raise TimeoutError(f"jupyterhub did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
     def running(self) -> bool:
-        if self.proc is not None and self.proc.poll() is None:
-            self._started |= processes.descendants(self.proc.pid)
-            return True
-        return False
+        return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout: float = 30) -> set[int]:
         """Stop the hub (it stops its servers, services and proxy), then anything of it still running.
 
         Returns the pids that would not die (none, normally).
         """
-        leftovers: set[int] = set(self._started)
+        leftovers: dict[int, int | None] = {}
         if self.proc is not None:
-            leftovers |= processes.descendants(self.proc.pid)
+            leftovers.update(processes.identities(processes.descendants(self.proc.pid)))
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
                 try:
@@ -123,7 +122,7 @@ class DemoHub:
                     self.proc.wait(10)
             self.proc = None
         # what outlived the hub was adopted by the demo (its subreaper) or is still in the list
-        leftovers |= processes.descendants(os.getpid())
+        leftovers.update(processes.identities(processes.descendants(os.getpid())))
         return processes.stop_all(leftovers)
 
     def log_tail(self, lines: int = 40) -> str:
@@ -177,6 +176,8 @@ def main(argv=None) -> int:
     temporary = args.state is None
     state = Path(tempfile.mkdtemp(prefix="hubextras-demo-") if temporary else args.state).resolve()
     state.mkdir(parents=True, exist_ok=True)
+    if temporary:
+        state.chmod(0o711)  # mkdtemp's 0700 would shut out servers run as people's own accounts
     processes.become_subreaper()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _stop_on_signal)

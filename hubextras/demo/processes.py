@@ -56,34 +56,54 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def alive(pid: int) -> bool:
+def started_at(pid: int) -> int | None:
+    """When the process started (clock ticks since boot): with its pid, it names one process, never a reused pid."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def identities(pids: set[int]) -> dict[int, int | None]:
+    """`pids` with their start times, to be checked again before any signal is sent."""
+    return {pid: started_at(pid) for pid in pids}
+
+
+def alive(pid: int, started: int | None = None) -> bool:
+    """Whether the process runs (and, with `started`, is still the one that started then)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     try:  # a zombie is dead: it only waits for its parent to read its exit status
-        return (Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split() or ["?"])[0] != "Z"
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
-        return True
+        return sys.platform != "linux"
+    if fields[0] == "Z":
+        return False
+    return started is None or int(fields[19]) == started
 
 
-def reap() -> None:
-    """Collect the exit status of children that ended (adopted orphans among them)."""
-    while True:
+def reap(pids) -> None:
+    """Collect the exit status of those of `pids` that are our children (adopted orphans among them) and ended."""
+    for pid in pids:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            return
-        if pid == 0:
-            return
+            pass  # not our child: its own parent collects it
 
 
-def stop_all(pids: set[int], grace: float = 5.0) -> set[int]:
-    """SIGTERM `pids`, then SIGKILL what still runs after `grace` seconds; returns those that would not die."""
+def stop_all(processes: dict[int, int | None], grace: float = 5.0) -> set[int]:
+    """SIGTERM the processes (pid: start time), then SIGKILL what still runs after `grace` seconds.
+
+    A pid whose start time changed is another process by now and is left alone. Returns the pids
+    that would not die.
+    """
+    living = dict(processes)
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        living = {pid for pid in pids if alive(pid)}
+        living = {pid: started for pid, started in living.items() if alive(pid, started)}
         for pid in living:
             try:
                 os.kill(pid, sig)
@@ -91,9 +111,9 @@ def stop_all(pids: set[int], grace: float = 5.0) -> set[int]:
                 pass
         deadline = time.monotonic() + wait
         while living and time.monotonic() < deadline:
-            reap()
-            living = {pid for pid in living if alive(pid)}
+            reap(living)
+            living = {pid: started for pid, started in living.items() if alive(pid, started)}
             time.sleep(0.1)
         if not living:
             return set()
-    return living
+    return set(living)

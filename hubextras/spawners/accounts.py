@@ -123,25 +123,30 @@ async def ensure_group(name: str) -> int:
     return grp.getgrnam(name).gr_gid
 
 
-def prepare_home(home: str, account: Account) -> None:
-    """`home` exists, is a real folder owned by the account, mode 0700. A home made by an older,
-    root-run hubextras (owned by root) is handed over to the account, files included."""
+def prepare_home(home: str, account: Account) -> bool:
+    """`home` exists, is a real folder, mode 0700, owned by the account, or (True) still owned by the
+    hub's account: made by an older, root-run hubextras, to be handed over with `hand_over_home`."""
     path = Path(home)
     path.mkdir(parents=True, exist_ok=True)
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
         raise AccountError(f"The home folder {home} is not a folder. Ask the hub's operator to look at it.")
-    if info.st_uid != account.uid:
-        if info.st_uid != os.geteuid():
-            raise AccountError(
-                f"The home folder {home} belongs to another account (uid {info.st_uid}). "
-                "Ask the hub's operator to look at it."
-            )
-        for root, dirs, files in os.walk(path):
-            for entry in dirs + files:
-                os.lchown(os.path.join(root, entry), account.uid, account.gid)
-        os.lchown(path, account.uid, account.gid)
-    os.chmod(path, 0o700)
+    if info.st_uid not in (account.uid, os.geteuid()):
+        raise AccountError(
+            f"The home folder {home} belongs to another account (uid {info.st_uid}). "
+            "Ask the hub's operator to look at it."
+        )
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(path, 0o700)
+    return info.st_uid != account.uid
+
+
+def hand_over_home(home: str, account: Account) -> None:
+    """Give the account its home and everything in it (links themselves, never what they point to)."""
+    for root, dirs, files in os.walk(home):
+        for entry in dirs + files:
+            os.lchown(os.path.join(root, entry), account.uid, account.gid)
+    os.lchown(home, account.uid, account.gid)
 
 
 # -- who may read what (pure) ------------------------------------------------------------------

@@ -60,6 +60,13 @@ def settings_v2(limits: Limits) -> dict[str, str]:
     return files
 
 
+def parent_weight(version: int, servers: int, cpus: int) -> str:
+    """The CPU weight of the folder holding all servers: as much as one process per server (at least one per
+    CPU), so that servers together get the CPU time they would get as plain processes, not that of one."""
+    count = max(servers, cpus, 1)
+    return str(min(10_000, 100 * count)) if version == 2 else str(1024 * count)
+
+
 def oom_kills(text: str) -> int:
     """Processes the kernel killed for memory, from v1 `memory.oom_control` or v2 `memory.events`."""
     found = re.search(r"^oom_kill (\d+)$", text, re.MULTILINE)
@@ -132,6 +139,16 @@ class ServerCgroup:
         else:
             for folder, files in zip(self.folders, settings_v1(limits).values()):
                 self._write(folder, files)
+        self._weigh_parent()
+
+    def _weigh_parent(self) -> None:
+        cpu_parent = self.hierarchy.parents[-1]
+        try:
+            servers = sum(1 for entry in os.scandir(cpu_parent) if entry.is_dir())
+            weight = parent_weight(self.hierarchy.version, servers, os.cpu_count() or 1)
+            (cpu_parent / ("cpu.weight" if self.hierarchy.version == 2 else "cpu.shares")).write_text(weight)
+        except OSError:
+            pass  # the weight is a courtesy to the servers; the limits are already written
 
     @staticmethod
     def _write(folder: Path, files: dict[str, str]) -> None:
@@ -180,6 +197,7 @@ class ServerCgroup:
                     break
                 except OSError:
                     time.sleep(0.02)  # the last process is still being reaped
+        self._weigh_parent()
 
 
 def join(procs_files: list[str]) -> None:

@@ -56,7 +56,12 @@ def measure(path: str, budget_seconds: float) -> Usage:
             return Usage(total, False, time.time())
         folder = pending.pop()
         try:
-            with os.scandir(folder) as entries:
+            # a folder swapped for a link after it was listed is not followed
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            with os.scandir(fd) as entries:
                 for entry in entries:
                     try:
                         info = entry.stat(follow_symlinks=False)
@@ -64,9 +69,11 @@ def measure(path: str, budget_seconds: float) -> Usage:
                         continue
                     total += info.st_blocks * 512
                     if stat.S_ISDIR(info.st_mode):
-                        pending.append(entry.path)
+                        pending.append(os.path.join(folder, entry.name))
         except OSError:
-            continue
+            pass
+        finally:
+            os.close(fd)
     return Usage(total, True, time.time())
 
 

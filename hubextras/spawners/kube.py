@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import posixpath
 from collections.abc import Callable
 
 from kubespawner import KubeSpawner
-from traitlets import Dict, Unicode
+from traitlets import Dict, Unicode, default
 
 from . import ProfilesSpawner
 
 SHARED_VOLUME = "hubextras-shared"
+# KubeSpawner orders dict-form mounts by key: "~" sorts after letters, digits and "/", so the shared
+# mounts come after the home mount (z2jh keys it "volume-{username}{servername}") that they sit inside.
+MOUNT_KEY_PREFIX = "~hubextras-"
+DEFAULT_HOME = "/home/jovyan"
+
+
+def z2jh_home_mount_path() -> str | None:
+    """`singleuser.storage.homeMountPath` from the chart's values, when running in a z2jh hub pod."""
+    try:
+        from z2jh import get_config
+    except ImportError:
+        return None
+    value = get_config("singleuser.storage.homeMountPath")
+    return value if isinstance(value, str) and value else None
 
 
 class ProfilesKubeSpawner(ProfilesSpawner, KubeSpawner):
@@ -28,10 +43,27 @@ class ProfilesKubeSpawner(ProfilesSpawner, KubeSpawner):
     )
 
     home_mount_path = Unicode(
-        "/home/jovyan",
         config=True,
-        help="Home directory inside the user's container, where `shared` and `shared-readwrite` appear.",
+        help="""Home directory inside the user's container, where `shared` and `shared-readwrite` appear
+        (`{username}` is expanded as in KubeSpawner's mounts). Default: on z2jh, the chart's
+        `singleuser.storage.homeMountPath`; elsewhere `/home/jovyan`.""",
     )
+
+    @default("home_mount_path")
+    def _home_from_chart(self):
+        return z2jh_home_mount_path() or DEFAULT_HOME
+
+    async def progress(self):
+        """KubeSpawner's progress events, with the events reflector started where a closed stream cannot stop it.
+
+        KubeSpawner 7.0/7.1 start the shared events reflector inside `progress()`; when the spawn ends
+        during the reflector's first list (a refusal ends it at once), JupyterHub cancels this generator,
+        the list with it, and every later start on the hub waits on that first list until `start_timeout`.
+        """
+        if self.events_enabled:
+            await asyncio.shield(self._start_watching_events())
+        async for event in super().progress():
+            yield event
 
     async def load_user_options(self):
         """KubeSpawner calls this in `start`; the options were applied in `apply_user_options` already."""
@@ -60,8 +92,10 @@ class ProfilesKubeSpawner(ProfilesSpawner, KubeSpawner):
 
 def with_entries(entries: list | dict, replaced: Callable[[dict], bool], added: list[dict]) -> list | dict:
     """`entries` (KubeSpawner's list form, or its dict form keyed by any name) without the `replaced`
-    ones and with `added`, in the same form: a dict gets each added entry under its `mountPath` or `name`."""
+    ones and with `added`, in the same form: a dict gets each added volume under its `name`, each added mount
+    under a key that sorts after the others (its `mountPath` behind MOUNT_KEY_PREFIX)."""
     if isinstance(entries, dict):
         kept = {key: entry for key, entry in entries.items() if not replaced(entry)}
-        return {**kept, **{entry.get("mountPath", entry["name"]): entry for entry in added}}
+        keys = [MOUNT_KEY_PREFIX + entry["mountPath"] if "mountPath" in entry else entry["name"] for entry in added]
+        return {**kept, **dict(zip(keys, added))}
     return [entry for entry in entries if not replaced(entry)] + added

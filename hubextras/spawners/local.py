@@ -30,7 +30,16 @@ from traitlets import Bool, Dict, Float, Integer, TraitError, Unicode, default, 
 from ..profiles.engine import ProfileChoiceError, normalize_profile_list
 from ..profiles.form import format_bytes
 from . import ProfilesSpawner, _hub_extras, profile_error, unknown_override_keys
-from .accounts import Account, AccountError, account_name, ensure_account, ensure_group, prepare_home, unreadable_part
+from .accounts import (
+    Account,
+    AccountError,
+    account_name,
+    ensure_account,
+    ensure_group,
+    hand_over_home,
+    prepare_home,
+    unreadable_part,
+)
 from .cgroups import Hierarchy, Limits, ServerCgroup, cgroup_name, find_hierarchy
 from .home_usage import HomeUsage, over_quota_message, usage_line
 
@@ -277,7 +286,11 @@ class ProfilesLocalSpawner(ProfilesSpawner, SimpleLocalProcessSpawner):
             raise web.HTTPError(500, str(e)) from None
         if not self.create_accounts:
             self.home_dir = account.home
-        await asyncio.to_thread(prepare_home, self.home_dir, account)
+        try:
+            if prepare_home(self.home_dir, account):
+                await asyncio.to_thread(hand_over_home, self.home_dir, account)
+        except AccountError as e:
+            raise web.HTTPError(500, str(e)) from None
         return account
 
     # -- sizes --------------------------------------------------------------------------
@@ -518,16 +531,16 @@ class ProfilesLocalSpawner(ProfilesSpawner, SimpleLocalProcessSpawner):
             await self._remove_cgroup()  # the server exited: what it forked goes with it
         return status
 
-    async def stop(self, now=False):
-        await super().stop(now=now)
-        await self._remove_cgroup()
-
     async def _remove_cgroup(self) -> None:
         if self._cgroup is not None:
             cgroup, self._cgroup = self._cgroup, None
             await asyncio.to_thread(cgroup.remove)
-        if self.isolated and os.path.isdir(self.home_dir):
-            self.home_usage().scan(self.home_dir)
+
+    async def stop(self, now=False):
+        await super().stop(now=now)
+        await self._remove_cgroup()
+        if os.path.isdir(self.home_dir):
+            self.home_usage().scan(self.home_dir)  # what the server left is what the home page shows next
 
     # -- state kept across hub restarts -------------------------------------------------
 

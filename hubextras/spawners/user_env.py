@@ -2,9 +2,10 @@
 
     python -m hubextras.spawners.user_env [--prefix /opt/hubextras/user-env] [--python /usr/bin/python3]
 
-It holds jupyterhub (the hub's own version, for `jupyterhub-singleuser`) and jupyterlab. Running it
-again does nothing unless what it would install changed (a stamp file records that). A venv made
-from a Python under /root (pyenv's, for instance) cannot be run by other accounts: use the system's.
+It holds jupyterhub (the hub's own version, for `jupyterhub-singleuser`), jupyterlab and notebook
+(the interfaces of the example profiles). Running it again does nothing unless what it would install
+changed (a stamp file records that). A venv made from a Python under /root (pyenv's, for instance)
+cannot be run by other accounts: use the system's.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ STAMP = ".hubextras-user-env"
 
 def requirements() -> list[str]:
     """What the environment holds: the hub's jupyterhub version, so the server and the hub agree."""
-    from jupyterhub import __version__ as hub_version
+    from importlib.metadata import version
 
-    return [f"jupyterhub=={hub_version}", "jupyterlab"]
+    hub_version = version("jupyterhub")
+    return [f"jupyterhub=={hub_version}", "jupyterlab", "notebook"]
 
 
 def stamp_for(python: str, wanted: list[str]) -> str:

@@ -1,1 +1,5 @@
-"""Stand-ins and fixtures for running hubextras without network access."""
+"""What operators and other projects may use to run hubextras without GitHub: the GitHub stand-in (`github`).
+
+The tests' own harness (hubs with an admin token, Chromium, fake servers, the Kubernetes emulator)
+lives in the repository's `tests/harness/` and does not ship in the package.
+"""

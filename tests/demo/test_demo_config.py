@@ -41,8 +41,8 @@ def test_the_config_holds_no_service_token_and_no_services(monkeypatch):
 def test_state_goes_under_the_state_folder(monkeypatch):
     c = run_config(config_text(SETTINGS), monkeypatch)
 
-    assert c.JupyterHub.db_url == "sqlite:////srv/demo/jupyterhub.sqlite"
-    assert c.JupyterHub.cookie_secret_file.startswith("/srv/demo/")
+    assert c.JupyterHub.db_url == "sqlite:////srv/demo/hub/jupyterhub.sqlite"
+    assert c.JupyterHub.cookie_secret_file == "/srv/demo/hub/jupyterhub_cookie_secret"
     assert c.HubExtras.shared_dir == "/srv/demo/shared"
     assert c.SimpleLocalProcessSpawner.home_dir_template == "/srv/demo/home/{username}"
 
@@ -60,3 +60,13 @@ def test_the_sign_in_table_names_everyone_of_the_demo_community():
     for person in PEOPLE:
         assert community.user(person.login) is not None
         assert f"  {person.login} " in table
+
+
+def test_against_github_com_the_client_id_and_secret_come_from_the_environment(monkeypatch):
+    settings = DemoSettings(state=Path("/srv/demo"), port=8000, hub_port=8081, proxy_api_port=8001,
+                            proxy_command=["configurable-http-proxy"], github_url=None,
+                            allowed_teams=("my-org:my-team",), admin_teams=(), champions_team="")
+    c = run_config(config_text(settings), monkeypatch)
+
+    assert "github_url" not in c.GitHubOAuthenticator and "client_id" not in c.GitHubOAuthenticator
+    assert c.GitHubTeamsAuthenticator.allowed_teams == {"my-org:my-team"}

@@ -43,3 +43,10 @@ def test_cgroup_names_escape_usernames_so_no_two_servers_share_one():
     assert cgroup_name("alice") == "alice"
     assert cgroup_name("a/b") != cgroup_name("a_b") and "/" not in cgroup_name("a/../b")
     assert cgroup_name("alice", "gpu") == "alice-gpu"
+
+
+def test_all_servers_together_weigh_as_much_as_one_process_per_server_and_at_least_per_cpu():
+    from hubextras.spawners.cgroups import parent_weight
+
+    assert parent_weight(1, servers=1, cpus=2) == "2048" and parent_weight(1, servers=5, cpus=2) == "5120"
+    assert parent_weight(2, servers=5, cpus=2) == "500" and parent_weight(2, servers=500, cpus=2) == "10000"

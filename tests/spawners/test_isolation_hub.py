@@ -13,7 +13,7 @@ import time
 
 import pytest
 import requests
-from isolation_fixtures import IsolatedPlace, needs_root
+from harness.isolation import IsolatedPlace, needs_root
 
 pytestmark = pytest.mark.skipif(needs_root, reason="isolated servers need root, Linux and /usr/bin/python3")
 
@@ -26,6 +26,7 @@ c.ProfilesSpawner.profile_list = [
      "kubespawner_override": {"cmd": [sys.executable, "-c", "pass"]}},
 ]
 c.HubExtras.idle_culler_enabled = False
+c.ProfilesLocalSpawner.shared_writers_group = c.ProfilesLocalSpawner.account_template.replace("{username}", "writers")
 """
 
 
@@ -141,7 +142,8 @@ def test_a_server_with_cpu_limit_1_gets_at_most_about_one_cpu_however_many_proce
     before, started = cpu_seconds(pids), time.monotonic()
     time.sleep(2.5)
     used = (cpu_seconds(pids) - before) / (time.monotonic() - started)
-    assert 0.3 < used <= 1.15, f"two busy processes used {used:.2f} CPUs under cpu_limit 1"
+    # a machine busy with other work may give them less; never more than the limit
+    assert 0 < used <= 1.15, f"two busy processes used {used:.2f} CPUs under cpu_limit 1"
 
 
 def test_cgroup_is_removed_when_the_server_stops(hub, place):
@@ -163,6 +165,18 @@ def test_a_server_whose_process_runs_out_of_memory_is_stopped_and_the_other_keep
     assert requests.get(f"{hub.url}/user/eve/api", timeout=10).status_code == 200
     assert not (place.cgroup_folders()[0] / "sam").exists()
     stop(hub, "eve")
+
+
+def test_a_champion_in_the_writers_group_writes_through_shared_readwrite_and_others_read_it(running, place):
+    running.login("champ")  # the hub learns champ's teams
+    start(running, "champ")
+    champ_home = place.home("champ")
+    assert os.readlink(champ_home / "shared-readwrite") == str(place.shared)
+    assert not (place.home("alice") / "shared-readwrite").exists()
+    assert server(running, "champ", "try", op="write", path=str(champ_home / "shared-readwrite" / "notes.txt"))["ok"]
+    assert server(running, "alice", "try", op="read", path=str(place.shared / "notes.txt"))["ok"]
+    assert server(running, "alice", "try", op="write", path=str(place.shared / "notes.txt"))["ok"] is False
+    stop(running, "champ")
 
 
 @pytest.mark.browser

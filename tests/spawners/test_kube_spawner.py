@@ -2,6 +2,8 @@
 
 import os
 import re
+import sys
+import types
 
 import pytest
 from harness.profile_fakes import fake_user, hub_style_start, kube_spawner
@@ -140,7 +142,7 @@ async def test_dict_form_volume_settings_stay_dicts_and_the_configured_dicts_are
     await spawner.apply_profile_options({})
     assert spawner.volumes == {**volumes, "hubextras-shared": {
         "name": "hubextras-shared", "persistentVolumeClaim": {"claimName": "hubextras-shared"}}}
-    assert spawner.volume_mounts == {"scratch": mounts["scratch"], "/home/jovyan/shared": {
+    assert spawner.volume_mounts == {"scratch": mounts["scratch"], "~hubextras-/home/jovyan/shared": {
         "name": "hubextras-shared", "mountPath": "/home/jovyan/shared", "readOnly": True}}
     assert repr((volumes, mounts)) == configured
 
@@ -202,3 +204,30 @@ async def test_form_after_a_refused_request_preselects_the_last_valid_choices(ku
     assert re.search(r'value="medium"\s+aria-describedby="[^"]+" checked', form)
     assert '<option value="geospatial" selected>' in form
     assert 'value="large"' not in form
+
+
+async def test_shared_mounts_come_after_a_z2jh_style_home_mount_in_the_pod(kube_api):
+    home = {"name": "home", "mountPath": "/home/jovyan", "subPath": "{username}"}
+    spawner = kube_spawner(kube_api, fake_user("champ", groups=["demo-org:hub-champions", "demo-org:hub-users"]),
+                           volumes={"home": {"name": "home", "persistentVolumeClaim": {"claimName": "home-nfs"}}},
+                           volume_mounts={"volume-{username}{servername}": home})
+    await hub_style_start(spawner, {"profile": "small"})
+    paths = [m["mountPath"] for m in container(kube_api.pods()[0])["volumeMounts"]]
+    assert paths.index("/home/jovyan") < paths.index("/home/jovyan/shared") < paths.index(
+        "/home/jovyan/shared-readwrite")
+
+
+async def test_home_mount_path_follows_z2jh_singleuser_storage_home_mount_path(kube_api, monkeypatch):
+    z2jh = types.ModuleType("z2jh")  # the chart's hub module: get_config reads the mounted values
+    values = {"singleuser.storage.homeMountPath": "/home/{username}"}
+    z2jh.get_config = lambda key, default=None: values.get(key, default)
+    monkeypatch.setitem(sys.modules, "z2jh", z2jh)
+    spawner = kube_spawner(kube_api, fake_user("alice", **ALICE))
+    assert spawner.home_mount_path == "/home/{username}"
+
+
+async def test_shared_mounts_expand_a_home_mount_path_with_the_username(kube_api):
+    spawner = kube_spawner(kube_api, fake_user("alice", **ALICE), home_mount_path="/home/{username}")
+    await hub_style_start(spawner, {"profile": "small"})
+    paths = [m["mountPath"] for m in container(kube_api.pods()[0])["volumeMounts"]]
+    assert "/home/alice/shared" in paths

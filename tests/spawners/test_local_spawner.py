@@ -161,3 +161,28 @@ async def test_singleuser_comes_from_the_chosen_environment(tmp_path):
 def test_an_operators_own_command_is_kept(tmp_path):
     spawner = local_spawner(fake_user("alice", **ALICE), tmp_path)
     assert spawner.environment_command(["/opt/tiny-server", "--fast"]) == ["/opt/tiny-server", "--fast"]
+
+
+def test_startup_log_says_nothing_is_isolated_without_root_and_sizes_escape_without_cgroups(tmp_path, monkeypatch):
+    from traitlets.config import Config
+
+    from hubextras.spawners.local import log_enforcement
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr("pwd.getpwuid", lambda uid: type("Entry", (), {"pw_name": "hubuser"}))
+    c = Config()
+    c.JupyterHub.spawner_class = "profiles-local"
+    c.ProfilesLocalSpawner.cgroup_root = str(tmp_path / "none")
+    lines = log_enforcement(c)
+    assert "does not run as root: every server runs as the hub's own account (hubuser)" in lines[0]
+    assert lines[1].startswith("No cgroup hierarchy is writable")
+
+
+def test_startup_log_is_silent_for_other_spawners():
+    from traitlets.config import Config
+
+    from hubextras.spawners.local import log_enforcement
+
+    c = Config()
+    c.JupyterHub.spawner_class = "profiles-kube"
+    assert log_enforcement(c) == []

@@ -8,7 +8,7 @@ sizes are only per-process limits. Accounts and homes are removed at the end.
 import time
 
 import pytest
-from isolation_fixtures import IsolatedPlace, needs_root
+from harness.isolation import IsolatedPlace, needs_root
 
 pytestmark = pytest.mark.skipif(needs_root, reason="isolated servers need root, Linux and /usr/bin/python3")
 

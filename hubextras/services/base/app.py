@@ -181,7 +181,7 @@ class ServiceApplication(Application):
         super().initialize(argv)
         Path(self.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
         self.jinja = jinja_environment(self.package_dir / "templates" if self.package_dir else None)
-        self.directory = ServiceDirectory(
+        self.hub_services = ServiceDirectory(
             os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"),
             os.environ.get("JUPYTERHUB_API_TOKEN", ""),
         )

@@ -57,8 +57,14 @@ def _depth(value: Any, limit: int) -> bool:
     return True
 
 
-def parse_json(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
-    """`raw` as JSON, refusing what no body of ours holds: NaN/Infinity, huge numbers, deep nesting."""
+def parse_json(raw: bytes | str, *, max_depth: int = MAX_DEPTH, max_values: int | None = None) -> Any:
+    """`raw` as JSON, refusing what no body of ours holds: NaN/Infinity, huge numbers, deep nesting, and
+    (with `max_values`) more values than the largest legal body has, counted before anything is parsed,
+    so that a body of a million tiny values never becomes a million objects."""
+    if max_values is not None:
+        separators = raw.count(b"," if isinstance(raw, bytes) else ",")
+        if separators + 1 > max_values:
+            raise BodyError(f"The body holds about {separators + 1} values; this request takes at most {max_values}.")
     try:
         value = json.loads(
             raw or b"{}",
@@ -81,8 +87,9 @@ def describe(error: ValidationError, limit: int = 3) -> str:
     """A pydantic error as one sentence: where in the body, and what is wrong there."""
     parts = []
     for problem in error.errors(include_url=False)[:limit]:
-        where = ".".join(str(p) for p in problem["loc"]) or "the body"
-        parts.append(f"{where}: {problem['msg']}")
+        where = ".".join(str(p) for p in problem["loc"])
+        text = problem["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {text}" if where else text[:1].upper() + text[1:])
     more = error.error_count() - len(parts)
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "") + "."
 
@@ -97,6 +104,7 @@ def validate(data: Any, model: type[Model]) -> Model:
         raise BodyError(describe(e)) from None
 
 
-def parse_body(raw: bytes | str, model: type[Model], *, max_depth: int = MAX_DEPTH) -> Model:
+def parse_body(raw: bytes | str, model: type[Model], *, max_depth: int = MAX_DEPTH,
+               max_values: int | None = None) -> Model:
     """Parse and validate in one step (what `JSONAPIHandler.body()` calls)."""
-    return validate(parse_json(raw, max_depth=max_depth), model)
+    return validate(parse_json(raw, max_depth=max_depth, max_values=max_values), model)

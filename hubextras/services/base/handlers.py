@@ -172,10 +172,14 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
     def body_bytes(self) -> bytes:
         return bytes(self._body)
 
+    def body_max_values(self) -> int | None:
+        """Most values (separated by commas) this request's JSON body may hold; None: only the byte limit."""
+        return None
+
     def body(self, model: type[Model]) -> Model:
         """The request body as `model`, or a 400 that says what is wrong."""
         try:
-            return parse_body(self.body_bytes(), model)
+            return parse_body(self.body_bytes(), model, max_values=self.body_max_values())
         except BodyError as e:
             raise Refused(400, str(e)) from None
 
@@ -213,7 +217,7 @@ class ServiceHandler(HubOAuthenticated, web.RequestHandler):
         """Render `template` (extending `service_page.html`) with the hub's navigation filled in."""
         context = self.page_context()
         if self.current_user:
-            context["services"] = menu_for(await self.service.directory.services(), self.scopes)
+            context["services"] = menu_for(await self.service.hub_services.services(), self.scopes)
         context.update(values)
         self.set_header("Cache-Control", "no-store")
         self.finish(self.service.jinja.get_template(template).render(**context))

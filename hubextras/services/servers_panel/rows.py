@@ -8,6 +8,8 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from ...scopes import allows
+
 STATUSES = ("running", "starting", "stopping", "stopped")
 ACTIONS = ("stop", "start", "restart")
 SORT_KEYS = ("user", "-user", "last_activity", "-last_activity", "started", "-started", "status", "-status")
@@ -191,33 +193,12 @@ def select_rows(rows: Iterable[ServerRow], query: RowQuery) -> tuple[list[Server
     return matching[query.offset : query.offset + query.limit], len(matching)
 
 
-def _scope_filters(scopes: Iterable[str], names: tuple[str, ...]) -> tuple[bool, dict[str, set[str]]]:
-    """(unfiltered?, {filter kind: values}) of the scopes in `names`."""
-    filters: dict[str, set[str]] = {}
-    for scope in scopes:
-        base, _, restriction = scope.partition("!")
-        if base not in names:
-            continue
-        if not restriction:
-            return True, {}
-        kind, _, value = restriction.partition("=")
-        filters.setdefault(kind, set()).add(value)
-    return False, filters
-
-
 def may_act(scopes: Iterable[str], row: ServerRow, action: str) -> bool:
     """Whether a token with `scopes` may do `action` on `row`'s server, as the hub would decide it."""
-    needed = ("servers", "admin:servers") + (("delete:servers",) if action == "stop" else ("start:servers",))
     if action == "restart":
         return may_act(scopes, row, "stop") and may_act(scopes, row, "start")
-    everything, filters = _scope_filters(scopes, needed)
-    if everything:
-        return True
-    return (
-        row.user in filters.get("user", set())
-        or row.key in filters.get("server", set())
-        or bool(set(row.groups) & filters.get("group", set()))
-    )
+    needed = ("servers", "admin:servers") + (("delete:servers",) if action == "stop" else ("start:servers",))
+    return allows(scopes, needed, user=row.user, server=row.server, groups=row.groups)
 
 
 # --- bulk actions -----------------------------------------------------------------------------

@@ -1,41 +1,34 @@
-"""The shared-data service application: its settings (traits) and the tornado app the hub runs.
+"""The shared-data service: its settings (traits) and its routes, on the foundation's `ServiceApplication`.
 
 The hub starts it with `python -m hubextras.services.shared_data --SharedDataService.<trait>=<value> ...`
-(see `jupyterhub_config.d/40-shared-data.py`), and gives it its URL, prefix and OAuth client in the
-`JUPYTERHUB_*` environment variables.
+(`hubextras.config.add_shared_data`), and gives it its URL, prefix and OAuth client in the `JUPYTERHUB_*`
+environment variables.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from jupyterhub._data import DATA_FILES_PATH
-from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
-from jupyterhub.utils import url_path_join
-from tornado import web
-from tornado.httpserver import HTTPServer
-from traitlets import Bool, Float, Integer, List, Unicode, default
-from traitlets.config import Application
+from traitlets import Bool, Float, Integer, List, Unicode
 
+from ...scopes import SHARED_DATA_SERVICE, SHARED_DATA_WRITE
+from ..base import AuditLog, ServiceApplication
 from . import handlers, metrics
 from .archives import ArchiveLimits
-from .audit import AuditLog
 from .pulls import Puller
 from .store import SharedStore
 
-PACKAGE = Path(__file__).resolve().parent
-WRITE_SCOPE = "custom:shared-data:write"
 MiB = 1024 * 1024
 
 
-class SharedDataService(Application):
+class SharedDataService(ServiceApplication):
     """Browse, upload, pull and hand out the community's shared data (a JupyterHub-managed service)."""
 
     name = "hubextras-shared-data"
     description = __doc__
+    service_name = SHARED_DATA_SERVICE
+    package_dir = Path(__file__).resolve().parent
 
     shared_dir = Unicode(
         "/srv/shared",
@@ -72,17 +65,18 @@ class SharedDataService(Application):
     )
 
     write_scope = Unicode(
-        WRITE_SCOPE,
+        SHARED_DATA_WRITE,
         config=True,
         help="""JupyterHub scope that lets a person change the shared data (upload, folders, rename, move,
         delete, pull) and read the audit log. The config snippet grants it to the champions' role and to admins.""",
     )
 
     audit_log = Unicode(
-        "shared-data-audit.jsonl",
+        "",
         config=True,
         help="""File the audit log (who changed what, when) is appended to; relative paths are relative
-        to the hub's working folder. Keep it outside the shared folder: users should not read it.""",
+        to the hub's working folder. Empty: `audit.jsonl` in the service's `data_dir`. Keep it outside the
+        shared folder: users should not read it.""",
     )
 
     max_unpacked_bytes = Integer(
@@ -138,83 +132,51 @@ class SharedDataService(Application):
         Empty: the address the champion's browser used.""",
     )
 
-    service_url = Unicode(config=True, help="Where the service listens (the hub sets `JUPYTERHUB_SERVICE_URL`).")
+    def routes(self) -> list[tuple]:
+        files = {"path": str(self.store.root)}
+        return [
+            ("", handlers.PageHandler),
+            ("metrics", handlers.MetricsHandler),
+            ("api/openapi.json", handlers.OpenAPIHandler),
+            ("api/me", handlers.MeHandler),
+            ("api/usage", handlers.UsageHandler),
+            ("api/files", handlers.FilesHandler, files),
+            ("api/files/(.*)", handlers.FilesHandler, files),
+            ("api/folders", handlers.FoldersHandler),
+            ("api/uploads", handlers.UploadsHandler),
+            ("api/uploads/([^/]+)", handlers.UploadHandler),
+            ("api/pulls", handlers.PullsHandler),
+            ("api/pulls/([^/]+)", handlers.PullHandler),
+            ("api/pulls/([^/]+)/events", handlers.PullEventsHandler),
+            ("api/audit", handlers.AuditHandler),
+            ("api/links/nbgitpuller", handlers.LinkHandler),
+        ]
 
-    @default("service_url")
-    def _service_url_from_hub(self):
-        return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101")
-
-    prefix = Unicode(config=True, help="URL prefix of the service (the hub sets `JUPYTERHUB_SERVICE_PREFIX`).")
-
-    @default("prefix")
-    def _prefix_from_hub(self):
-        return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/shared-data/")
-
-    def make_app(self) -> web.Application:
-        store = SharedStore(self.shared_dir, self.quota_bytes, abandoned_after=self.abandoned_upload_seconds)
-        removed = store.remove_temporaries()
+    def initialize(self, argv=None):
+        super().initialize(argv)
+        self.store = SharedStore(self.shared_dir, self.quota_bytes, abandoned_after=self.abandoned_upload_seconds)
+        removed = self.store.remove_temporaries()
         if removed:
             self.log.info("Removed %d temporaries left by an earlier run", removed)
-        limits = ArchiveLimits(self.max_unpacked_bytes, self.max_unpack_ratio, self.max_archive_members)
-        puller = Puller(
-            store,
-            limits=limits,
+        self.puller = Puller(
+            self.store,
+            limits=ArchiveLimits(self.max_unpacked_bytes, self.max_unpack_ratio, self.max_archive_members),
             max_download_bytes=self.max_download_bytes,
             timeout_seconds=self.pull_timeout_seconds,
             git=self.git,
             allow_private_addresses=self.pull_allow_private_addresses,
             allowed_private_hosts=tuple(self.pull_allowed_private_hosts),
         )
+        self.audit = AuditLog(self.audit_log or os.path.join(self.data_dir, "audit.jsonl"))
         metrics.QUOTA_BYTES.set(self.quota_bytes)
-        prefix = self.prefix
-        # the singleton every HubOAuthenticated handler (ours and the OAuth callback) uses
-        hub_auth = HubOAuth.instance(parent=self, cache_max_age=60)
-        settings = {
-            "service": self,
-            "store": store,
-            "puller": puller,
-            "audit": AuditLog(self.audit_log),
-            "hub_auth": hub_auth,
-            "write_scope": self.write_scope,
-            "prefix": prefix,
-            "cookie_secret": os.urandom(32),
-            "xsrf_cookies": True,
-            "static_path": str(PACKAGE / "static"),
-            "static_url_prefix": url_path_join(prefix, "static/"),
-            "jinja_env": handlers.jinja_environment([PACKAGE / "templates", Path(DATA_FILES_PATH) / "templates"]),
-            "log_function": handlers.log_request,
+
+    def tornado_settings(self) -> dict:
+        return {
+            "store": self.store,
+            "puller": self.puller,
+            "audit": self.audit,
             "default_handler_class": handlers.NotFoundHandler,
         }
-        routes = [
-            (prefix, handlers.PageHandler),
-            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
-            (url_path_join(prefix, "metrics"), handlers.MetricsHandler),
-            (url_path_join(prefix, "api/openapi.json"), handlers.OpenAPIHandler),
-            (url_path_join(prefix, "api/me"), handlers.MeHandler),
-            (url_path_join(prefix, "api/usage"), handlers.UsageHandler),
-            (url_path_join(prefix, "api/files"), handlers.FilesHandler),
-            (url_path_join(prefix, "api/files/(.*)"), handlers.FilesHandler),
-            (url_path_join(prefix, "api/folders"), handlers.FoldersHandler),
-            (url_path_join(prefix, "api/uploads"), handlers.UploadsHandler),
-            (url_path_join(prefix, "api/uploads/([^/]+)"), handlers.UploadHandler),
-            (url_path_join(prefix, "api/pulls"), handlers.PullsHandler),
-            (url_path_join(prefix, "api/pulls/([^/]+)"), handlers.PullHandler),
-            (url_path_join(prefix, "api/pulls/([^/]+)/events"), handlers.PullEventsHandler),
-            (url_path_join(prefix, "api/audit"), handlers.AuditHandler),
-            (url_path_join(prefix, "api/links/nbgitpuller"), handlers.LinkHandler),
-        ]
-        return web.Application(routes, **settings)
-
-    def start(self) -> None:
-        asyncio.run(self.serve())
-
-    async def serve(self) -> None:
-        app = self.make_app()
-        where = urlsplit(self.service_url)
-        server = HTTPServer(app, max_body_size=self.max_chunk_bytes, xheaders=True)
-        server.listen(where.port or 80, where.hostname or "127.0.0.1")
-        self.log.info("Shared data of %s served at %s%s", self.shared_dir, self.service_url, self.prefix)
-        await asyncio.Event().wait()
 
 
 main = SharedDataService.launch_instance

@@ -18,9 +18,9 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..base.units import format_bytes
 from .errors import UnsafeArchive, UnsafePath
 from .paths import MAX_PATH_BYTES, check_link_target, relative_parts
-from .quota import human_bytes
 
 ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
 COPY_BLOCK = 1024 * 1024
@@ -120,13 +120,13 @@ def check_members(members: list[Member], compressed_bytes: int, limits: ArchiveL
         total += sizes[parts]
     if total > limits.max_bytes:
         raise UnsafeArchive(
-            f"The archive unpacks to {human_bytes(total)}, more than the {human_bytes(limits.max_bytes)} "
+            f"The archive unpacks to {format_bytes(total)}, more than the {format_bytes(limits.max_bytes)} "
             "allowed. Split it, or ask the hub operator to raise `SharedDataService.max_unpacked_bytes`."
         )
     if total > limits.max_ratio * max(compressed_bytes, 1):
         raise UnsafeArchive(
-            f"The archive was refused as a decompression bomb: {human_bytes(compressed_bytes)} "
-            f"would unpack to {human_bytes(total)}, more than {limits.max_ratio:g} times its size."
+            f"The archive was refused as a decompression bomb: {format_bytes(compressed_bytes)} "
+            f"would unpack to {format_bytes(total)}, more than {limits.max_ratio:g} times its size."
         )
     return total
 
@@ -187,7 +187,7 @@ def _copy_counted(source, destination: Path, budget: list[int], limits: ArchiveL
             if budget[0] < 0:
                 raise UnsafeArchive(
                     f"The archive unpacks to more than its table of contents says (over "
-                    f"{human_bytes(limits.max_bytes)} or its declared size): refused as a bomb."
+                    f"{format_bytes(limits.max_bytes)} or its declared size): refused as a bomb."
                 )
             out.write(block)
 

@@ -47,7 +47,7 @@ def openapi_document(prefix: str) -> dict:
         "components": {
             "securitySchemes": {"hubToken": {"type": "apiKey", "in": "header", "name": "Authorization"}},
             "schemas": {
-                "Error": {"type": "object", "properties": {"status": integer, "reason": string, "message": string}},
+                "Error": {"type": "object", "properties": {"status": integer, "message": string}},
                 "Entry": {
                     "type": "object",
                     "properties": {

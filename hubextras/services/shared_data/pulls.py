@@ -9,12 +9,14 @@ is not allowed to follow redirects.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import posixpath
 import re
 import resource
 import secrets
 import shutil
+import signal
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,8 +25,10 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.netutil import Resolver
 
 from ...github_push import installation_token_url
+from ..base.units import format_bytes
 from . import archives, quota, s3_sources
 from .addresses import PublicOnlyResolver
 from .errors import PullFailed, QuotaExceeded, SharedDataError
@@ -139,10 +143,14 @@ class Puller:
         git: str = "git",
         allow_private_addresses: bool = False,
         allowed_private_hosts: tuple[str, ...] = (),
+        resolver: Resolver | None = None,
     ):
+        """`resolver` looks names up (default: as the event loop does); every address it gives is checked."""
         self.store, self.limits = store, limits
         self.max_download_bytes, self.timeout_seconds, self.git = max_download_bytes, timeout_seconds, git
-        self.resolver = PublicOnlyResolver(allow_private=allow_private_addresses, allowed_hosts=allowed_private_hosts)
+        self.resolver = PublicOnlyResolver(
+            allow_private=allow_private_addresses, allowed_hosts=allowed_private_hosts, inner=resolver
+        )
         self.jobs: dict[str, PullJob] = {}
 
     async def start(self, user: str, source: dict, on_done) -> PullJob:
@@ -260,9 +268,10 @@ class Puller:
                 if process.returncode is None:
                     process.kill()
                     await process.wait()
-            if process.returncode != 0 and _disk_bytes(staging) >= limit:
+            too_big = watcher.done() and not watcher.cancelled() and watcher.result()
+            if process.returncode != 0 and (too_big or any(FILE_TOO_LARGE in line for line in errors)):
                 raise QuotaExceeded(
-                    f"The clone passed {quota.human_bytes(limit)} (the shared folder's free space or the "
+                    f"The clone passed {format_bytes(limit)} (the shared folder's free space or the "
                     "download limit) while it ran, and was stopped. Free some room, or pull a smaller repository."
                 )
             if process.returncode != 0:
@@ -278,7 +287,7 @@ class Puller:
                 )
             shutil.rmtree(checkout / ".git")  # people get the files, not the history
             size = self._fits(staging)
-            job.say(f"Cloned {quota.human_bytes(size)}; placing it at `{destination}` …")
+            job.say(f"Cloned {format_bytes(size)}; placing it at `{destination}` …")
             self.store.place(checkout, destination, replace=replace)
             return destination
 
@@ -295,16 +304,16 @@ class Puller:
                     received[0] += len(chunk)
                     if received[0] > limit:
                         raise QuotaExceeded(
-                            f"The download passed {quota.human_bytes(limit)} (the download limit or "
+                            f"The download passed {format_bytes(limit)} (the download limit or "
                             "the shared folder's free space) and was stopped."
                         )
                     out.write(chunk)
                     if time.monotonic() - received[1] > 0.5:
                         received[1] = time.monotonic()
-                        job.say(f"Downloaded {quota.human_bytes(received[0])}")
+                        job.say(f"Downloaded {format_bytes(received[0])}")
 
                 await self._fetch(url, take, out, received)
-            job.say(f"Downloaded {quota.human_bytes(received[0])}.")
+            job.say(f"Downloaded {format_bytes(received[0])}.")
             if archives.archive_kind(filename):
                 unpacked = staging / "unpacked"
                 unpacked.mkdir()
@@ -357,8 +366,10 @@ class Puller:
 
 
 def _limit_file_size(limit: int) -> None:
-    """In git's process, before it runs: no file it writes may pass `limit` bytes (the pack it receives)."""
+    """In git's process, before it runs: no file it writes may pass `limit` bytes (the pack it receives); a write
+    past it fails with "File too large" (SIGXFSZ ignored, as git's helpers inherit) instead of killing silently."""
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def _disk_bytes(folder: Path) -> int:
@@ -372,15 +383,17 @@ def _disk_bytes(folder: Path) -> int:
     return total
 
 
-async def _stop_when_larger(process, staging: Path, limit: int, every: float = 0.1) -> None:
-    """Kill the clone as soon as everything it wrote passes `limit` (checked every `every` seconds)."""
+async def _stop_when_larger(process, staging: Path, limit: int, every: float = 0.05) -> bool:
+    """Kill the clone as soon as everything it wrote passes `limit` (checked every `every` seconds); True if so."""
     while process.returncode is None:
         if await asyncio.to_thread(_disk_bytes, staging) >= limit:
             process.kill()
-            return
+            return True
         await asyncio.sleep(every)
+    return False
 
 
+FILE_TOO_LARGE = os.strerror(errno.EFBIG)
 PROGRESS = re.compile(r"^(?P<phase>[^:]+):\s+(?P<percent>\d+)%")
 
 

@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..base.units import format_bytes
 from .errors import QuotaExceeded
-
-UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
-
-
-def human_bytes(count: int) -> str:
-    """`count` bytes as people read sizes, in binary units (the quota's default, 100 GiB, reads as 100.0 GiB)."""
-    value = float(count)
-    for unit in UNITS:
-        if abs(value) < 1024 or unit == UNITS[-1]:
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -42,7 +31,7 @@ class Usage:
             "quota_bytes": self.quota,
             "free_bytes": self.free,
             "percent": round(self.percent, 2),
-            "text": f"{human_bytes(self.used)} of {human_bytes(self.quota)} used",
+            "text": f"{format_bytes(self.used)} of {format_bytes(self.quota)} used",
         }
 
 
@@ -56,8 +45,8 @@ def check_fits(usage: Usage, incoming: int, replacing: int = 0) -> None:
     needed = incoming - replacing
     if needed > usage.free:
         raise QuotaExceeded(
-            f"This needs {human_bytes(needed)} but the shared folder has only {human_bytes(usage.free)} free "
-            f"of its {human_bytes(usage.quota)} quota. Delete files you no longer need, or ask the hub operator "
+            f"This needs {format_bytes(needed)} but the shared folder has only {format_bytes(usage.free)} free "
+            f"of its {format_bytes(usage.quota)} quota. Delete files you no longer need, or ask the hub operator "
             "to raise the quota (`SharedDataService.quota_bytes`)."
         )
 
@@ -66,6 +55,6 @@ def check_received(declared: int, received: int) -> None:
     """Refuse an upload sending more bytes than it declared (its quota check was made for the declared size)."""
     if received > declared:
         raise QuotaExceeded(
-            f"The upload sent more than the {human_bytes(declared)} it declared, so it was stopped and removed. "
+            f"The upload sent more than the {format_bytes(declared)} it declared, so it was stopped and removed. "
             "Start the upload again."
         )

@@ -23,7 +23,8 @@ def url_secrets(url: str) -> list[str]:
     found = set()
     if "@" in parts.netloc:
         userinfo = parts.netloc.rsplit("@", 1)[0]
-        found |= {userinfo, *userinfo.split(":", 1)[1:]}  # a user name alone is no secret; a token as one is all
+        user, _, password = userinfo.partition(":")
+        found.add(password if password else user)  # a user name beside a password is no secret; a token alone is
     for name, value in parse_qsl(parts.query, keep_blank_values=False):
         if SECRET_PARAMETER.search(name):
             found.add(value)

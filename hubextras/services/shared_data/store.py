@@ -363,6 +363,20 @@ class SharedStore:
         session.touched = time.monotonic()
         return ChunkWriter(self, session)
 
+    @staticmethod
+    def upload_flusher(session: UploadSession):
+        """A function writing the upload's bytes to the disk, safe to run in a thread: it holds a copy of the upload's
+        descriptor (made now), which a cancel meanwhile cannot close. `finish_upload` then has little left to sync."""
+        fd = os.dup(session.file_fd)
+
+        def flush() -> None:
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+        return flush
+
     def finish_upload(self, session_id: str) -> Path:
         """Move a complete upload into place, in its folder as it was at the start (one rename or link there).
 

@@ -4,7 +4,7 @@ import json
 import re
 import stat
 
-from hubextras.services.base.audit import FILE_MODE, AuditLog
+from hubextras.services.base.audit import FILE_MODE, READ_BLOCK, AuditLog
 
 
 def test_an_entry_has_the_time_who_and_action_first(tmp_path):
@@ -54,3 +54,14 @@ def test_long_entries_are_read_back_whole_across_blocks(tmp_path):
     log.record("ada", "stop", message="x" * 200_000)
     log.record("ada", "start")
     assert [len(e.get("message", "")) for e in log.recent()] == [0, 200_000]
+
+
+def test_entries_straddling_read_blocks_give_as_many_as_asked_newest_first(tmp_path):
+    log = AuditLog(tmp_path / "audit.jsonl", max_bytes=10**9)
+    lengths = [10, 3 * READ_BLOCK, 500, READ_BLOCK - 7, 40_000, 1, READ_BLOCK + 1] * 4
+    for n, length in enumerate(lengths):
+        log.record("champ", "stop", user=f"learner{n:03d}", message="x" * length)
+    entries = log.recent(limit=25)
+    assert [e["user"] for e in entries] == [f"learner{n:03d}" for n in range(len(lengths) - 1, len(lengths) - 26, -1)]
+    assert [len(e["message"]) for e in entries] == lengths[::-1][:25]
+    assert [e["user"] for e in log.recent(limit=1000)][-1] == "learner000"

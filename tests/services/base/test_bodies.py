@@ -84,3 +84,15 @@ def test_unknown_keys_are_refused():
 def test_an_empty_body_is_the_empty_object():
     with pytest.raises(BodyError, match="action: Field required"):
         parse_body(b"", Action)
+
+
+@example(10)
+@example(11)
+@given(st.integers(min_value=1, max_value=30))
+def test_a_body_with_more_values_than_allowed_is_refused_before_parsing(count):
+    raw = "[" + ",".join(["1"] * count) + "]"
+    if count <= 10:
+        assert parse_json(raw, max_values=10) == [1] * count
+    else:
+        with pytest.raises(BodyError, match="at most 10"):
+            parse_json(raw, max_values=10)

@@ -43,9 +43,54 @@ def wait_for_port(port: int, timeout: float = 20) -> None:
 
 
 @pytest.fixture(scope="session")
-def git_server(tmp_path_factory):
-    """`git daemon` on 127.0.0.1 serving `course.git`: branch main (week 1 and 2), branch draft, tag v1 (week 1)."""
+def git_daemon(tmp_path_factory):
+    """`git daemon` on 127.0.0.1 serving every bare repository in a folder; yields (URL prefix, folder)."""
     base = tmp_path_factory.mktemp("git")
+    port = free_port()
+    daemon = subprocess.Popen(
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            f"--base-path={base}",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            str(base),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield f"git://127.0.0.1:{port}", base
+    finally:
+        daemon.terminate()
+        daemon.wait(10)
+
+
+def make_repository(base: Path, name: str, files: dict) -> None:
+    """A bare repository `name.git` in `base` with one commit of `files`: path (str or bytes) -> bytes, or
+    ("symlink", target)."""
+    work = base / f"{name}-work"
+    work.mkdir()
+    git("init", cwd=work)
+    for path, content in files.items():
+        location = os.path.join(bytes(work), path if isinstance(path, bytes) else path.encode())
+        os.makedirs(os.path.dirname(location), exist_ok=True)
+        if isinstance(content, tuple):
+            os.symlink(content[1], location)
+        else:
+            Path(os.fsdecode(location)).write_bytes(content)
+    git("add", ".", cwd=work)
+    git("commit", "-m", name, cwd=work)
+    git("clone", "--bare", str(work), str(base / f"{name}.git"), cwd=base)
+
+
+@pytest.fixture(scope="session")
+def git_server(git_daemon):
+    """`course.git` on the git daemon: branch main (week 1 and 2), branch draft, tag v1 (week 1)."""
+    prefix, base = git_daemon
     work = base / "work"
     work.mkdir()
     git("init", cwd=work)
@@ -66,27 +111,24 @@ def git_server(tmp_path_factory):
     git("commit", "-m", "draft", cwd=work)
     git("checkout", "main", cwd=work)
     git("clone", "--bare", str(work), str(base / "course.git"), cwd=base)
-    port = free_port()
-    daemon = subprocess.Popen(
-        [
-            "git",
-            "daemon",
-            "--reuseaddr",
-            "--export-all",
-            f"--base-path={base}",
-            "--listen=127.0.0.1",
-            f"--port={port}",
-            str(base),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port)
-        yield f"git://127.0.0.1:{port}/course.git"
-    finally:
-        daemon.terminate()
-        daemon.wait(10)
+    return f"{prefix}/course.git"
+
+
+@pytest.fixture(scope="session")
+def odd_repositories(git_daemon):
+    """Repositories a pull must refuse to place, and a big one; yields name -> URL."""
+    prefix, base = git_daemon
+    repositories = {
+        "links-out": {"README.md": b"hi", "notes/out": ("symlink", "../../../../../../etc")},
+        "link-up": {"data/a.csv": b"1", "docs/a.csv": ("symlink", "../data/a.csv")},
+        "not-utf8": {"README.md": b"hi", b"caf\xe9.txt": b"x"},
+        "reserved": {"README.md": b"hi", ".hubextras-upload-x": b"x"},
+        "links-down": {"data/a.csv": b"1", "latest.csv": ("symlink", "data/a.csv")},
+        "big": {f"part-{n}.bin": os.urandom(8 * 1024 * 1024) for n in range(4)},
+    }
+    for name, files in repositories.items():
+        make_repository(base, name, files)
+    return {name: f"{prefix}/{name}.git" for name in repositories}
 
 
 class QuietHandler(SimpleHTTPRequestHandler):

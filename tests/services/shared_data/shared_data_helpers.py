@@ -18,7 +18,8 @@ class ServiceClient:
         self.headers = {"Authorization": f"token {token}"}
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        return requests.request(method, self.base + path, headers=self.headers, timeout=120, **kwargs)
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return requests.request(method, self.base + path, headers=headers, timeout=120, **kwargs)
 
     def upload(self, path: str, data: bytes, *, chunk: int | None = None, overwrite: bool = False) -> dict:
         """Upload `data` the way the page does: start, then pieces of `chunk` bytes (the server's choice)."""

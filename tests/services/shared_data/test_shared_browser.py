@@ -85,7 +85,7 @@ def test_a_user_sees_the_files_but_no_way_to_change_them(page, hub, screenshot):
     # the page's own session, with its XSRF token, still may not write: the service checks, not the buttons
     answer = page.evaluate(
         """async () => {
-            const root = document.getElementById("shared-data");
+            const root = document.getElementById("service-page");
             const response = await fetch(root.dataset.prefix + "api/folders", {
                 method: "POST", headers: {"X-XSRFToken": root.dataset.xsrf, "Content-Type": "application/json"},
                 body: JSON.stringify({path: "from-alice"}),
@@ -143,9 +143,9 @@ def test_a_champion_deletes_after_confirming(page, hub, screenshot):
     (hub.workdir / "shared" / "old-notes.txt").write_text("outdated")
     open_shared_data(page, hub, "champ")
     page.locator("tr[data-path='old-notes.txt']").get_by_role("button", name="Delete").click()
-    page.wait_for_selector("#delete-dialog.show")
+    page.wait_for_selector("#hubextras-confirm.show")
     # the dialog fades in: photograph it once it is fully there
-    page.wait_for_function("getComputedStyle(document.querySelector('#delete-dialog')).opacity === '1'")
+    page.wait_for_function("getComputedStyle(document.querySelector('#hubextras-confirm')).opacity === '1'")
     assert page.text_content("#delete-name") == "old-notes.txt"
     screenshot("shared-data-delete-confirm")
     page.get_by_role("button", name="Delete", exact=True).last.click()
@@ -230,3 +230,29 @@ def test_a_user_finds_the_shared_files_read_only_in_their_own_server(hub):
         deadline = time.monotonic() + 60
         while hub.api("GET", "/users/alice").json().get("servers") and time.monotonic() < deadline:
             time.sleep(0.3)
+
+
+def test_the_page_has_the_hubs_navbar_with_the_services_menu_and_the_admin_link_for_an_admin(page, hub, screenshot):
+    from playwright.sync_api import expect
+
+    open_shared_data(page, hub, "ada")
+    navbar = page.locator("nav.navbar")
+    expect(navbar.get_by_role("link", name="Admin")).to_have_attribute("href", "/hub/admin")
+    navbar.get_by_text("Services", exact=True).click()
+    menu = page.locator(".dropdown-menu")
+    expect(menu.get_by_role("link", name="shared-data")).to_have_attribute("aria-current", "page")
+    expect(menu.get_by_role("link", name="servers-panel")).to_have_attribute("href", "/services/servers-panel/")
+    screenshot("shared-data-navbar")
+
+
+def test_the_page_follows_the_hubs_dark_mode(page, hub, screenshot):
+    from playwright.sync_api import expect
+
+    open_shared_data(page, hub, "champ")
+    assert page.locator("nav.navbar").get_by_role("link", name="Admin").count() == 0
+    page.locator("#dark-theme-toggle").click()
+    if page.locator("html").get_attribute("data-bs-theme") != "dark":
+        page.locator("#dark-theme-toggle").click()
+    expect(page.locator("html")).to_have_attribute("data-bs-theme", "dark")
+    assert serious_accessibility_violations(page) == []
+    screenshot("shared-data-dark")

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hubextras.services.shared_data.errors import QuotaExceeded
-from hubextras.services.shared_data.quota import Usage, check_fits, check_received, human_bytes
+from hubextras.services.shared_data.quota import Usage, check_fits, check_received
 
 
 def test_an_upload_past_the_quota_is_refused_with_sizes_and_what_to_do():
@@ -45,10 +45,3 @@ def test_an_upload_fits_exactly_when_it_needs_no_more_than_what_is_free(used, re
     except QuotaExceeded:
         accepted = False
     assert accepted == fits
-
-
-@pytest.mark.parametrize(
-    ("count", "text"), [(0, "0 bytes"), (1023, "1023 bytes"), (1536, "1.5 KiB"), (100 * 2**30, "100.0 GiB")]
-)
-def test_sizes_read_like_a_file_manager(count, text):
-    assert human_bytes(count) == text

@@ -1,9 +1,8 @@
 // The servers panel page: a table kept fresh by polling the panel's JSON API, and bulk actions with progress.
 "use strict";
 
-const prefix = document.body.dataset.prefix;
-const refreshMs = Math.max(1, parseFloat(document.body.dataset.refresh || "3")) * 1000;
-const xsrf = document.querySelector('meta[name="xsrf-token"]').content;
+const { el, api, confirm } = window.hubextras;
+const refreshMs = Math.max(1, parseFloat(document.getElementById("panel").dataset.refresh || "3")) * 1000;
 const WORDS = { stop: "Stop", start: "Start", restart: "Restart" };
 const APPLIES = { stop: ["running", "starting"], start: ["stopped"], restart: ["running"] };
 
@@ -11,39 +10,8 @@ const query = { search: "", status: "", group: "", sort: "user", offset: 0, limi
 let page = { items: [], total: 0, paged_by: "users", next_offset: null };
 let selection = { mode: "none", keys: new Map() };
 const rowProgress = new Map(); // "user/server" -> {state, message} of the latest action on that server
+const shownRows = new Map(); // "user/server" -> {tr, cells, checkbox, buttons, item}: rows are updated in place
 let currentJob = null;
-let pending = null; // the action awaiting confirmation
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key in node && typeof value !== "string") node[key] = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
-
-async function api(path, options = {}) {
-  // JupyterHub checks the XSRF token on every fetch() with the sign-in cookie, GETs included
-  const headers = { Accept: "application/json", "X-XSRFToken": xsrf };
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(prefix + path, {
-    method: options.method || "GET",
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    credentials: "same-origin",
-  });
-  let data = {};
-  try {
-    data = await response.json();
-  } catch (e) {
-    data = { error: `The panel answered ${response.status} without details.` };
-  }
-  if (!response.ok) throw new Error(data.error || `The panel answered ${response.status}.`);
-  return data;
-}
 
 function connection(problem) {
   const banner = document.getElementById("connection");
@@ -63,62 +31,104 @@ function when(iso) {
 function usageText(item) {
   if (item.status === "stopped") return "-";
   if (!item.usage) return el("span", { class: "text-body-secondary", title: "This spawner does not report resource use here." }, "not available");
-  const mb = (item.usage.memory_bytes / 1048576).toFixed(0);
   const cpu = item.usage.cpu_percent === null ? "" : `, ${item.usage.cpu_percent}% CPU`;
-  return `${mb} MB${cpu}`;
+  return `${window.hubextras.formatBytes(item.usage.memory_bytes)}${cpu}`;
 }
 
-function actionButton(item, action) {
-  const allowed = item.may[action];
-  const applies = APPLIES[action].includes(item.status);
-  const title = !allowed ? "The hub does not let you do this for this user." : !applies ? `Cannot ${action} a ${item.status} server.` : `${WORDS[action]} ${item.user}'s server`;
+function actionButton(shown, action) {
   return el("button", {
     type: "button", class: `btn btn-sm btn-outline-${action === "stop" ? "danger" : action === "start" ? "success" : "warning"}`,
-    disabled: !(allowed && applies), title, "aria-label": `${WORDS[action]} ${item.key}`,
-    onclick: () => runAction(action, { servers: [{ user: item.user, server: item.server }] }),
+    onclick: () => runAction(action, { servers: [{ user: shown.item.user, server: shown.item.server }] }),
   }, WORDS[action]);
+}
+
+function updateButton(button, item, action) {
+  const allowed = item.may[action];
+  const applies = APPLIES[action].includes(item.status);
+  button.disabled = !(allowed && applies);
+  button.title = !allowed ? "The hub does not let you do this for this user." : !applies ? `Cannot ${action} a ${item.status} server.` : `${WORDS[action]} ${item.user}'s server`;
+  button.setAttribute("aria-label", `${WORDS[action]} ${item.key}`);
+}
+
+// a cell's content is replaced only when what it shows changed: focus and selection inside the table survive
+function fill(cell, signature, ...content) {
+  if (cell.dataset.shows === signature) return;
+  cell.dataset.shows = signature;
+  cell.replaceChildren(...content);
+}
+
+function makeRow(item) {
+  const shown = { item };
+  shown.checkbox = el("input", {
+    type: "checkbox",
+    onchange: (event) => {
+      const current = shown.item;
+      if (event.target.checked) selection.keys.set(current.key, { user: current.user, server: current.server });
+      else selection.keys.delete(current.key);
+      selection.mode = selection.keys.size ? "keys" : "none";
+      renderSelection();
+    },
+  });
+  shown.cells = {};
+  for (const name of ["user", "server", "status", "profile", "image", "started", "activity", "usage"]) {
+    shown.cells[name] = el("td", { class: name });
+  }
+  shown.buttons = { stop: actionButton(shown, "stop"), restart: actionButton(shown, "restart"), start: actionButton(shown, "start") };
+  const c = shown.cells;
+  shown.tr = el("tr", { dataset: { key: item.key } },
+    el("td", {}, shown.checkbox), c.user, c.server, c.status, c.profile, c.image, c.started, c.activity, c.usage,
+    el("td", { class: "actions text-nowrap" }, shown.buttons.stop, " ", shown.buttons.restart, " ", shown.buttons.start));
+  return shown;
+}
+
+function updateRow(shown, item) {
+  shown.item = item;
+  shown.tr.dataset.status = item.status;
+  const c = shown.cells;
+  const progress = rowProgress.get(item.key);
+  fill(c.user, item.user, item.user);
+  fill(c.server, item.server, item.server || el("span", { class: "text-body-secondary" }, "default"));
+  const message = progress && progress.message ? `${progress.state}:${progress.message}` : "";
+  fill(c.status, `${item.status}|${message}`, el("span", { class: `badge server-${item.status}` }, item.status),
+    message ? el("div", { class: `small row-message row-${progress.state}` }, progress.message) : "");
+  const choices = Object.entries(item.choices).map(([k, v]) => `${k}: ${v}`).join(", ");
+  const profile = item.profile ? `${item.profile}${choices ? ` (${choices})` : ""}` : "-";
+  fill(c.profile, profile, profile);
+  fill(c.image, item.image || "-", item.image || "-");
+  fill(c.started, `${item.started}|${Math.floor(Date.now() / 30000)}`, when(item.started));
+  fill(c.activity, `${item.last_activity}|${Math.floor(Date.now() / 30000)}`, when(item.last_activity));
+  const usage = usageText(item);
+  fill(c.usage, typeof usage === "string" ? usage : usage.outerHTML, usage);
+  shown.checkbox.setAttribute("aria-label", `Select ${item.key}`);
+  shown.checkbox.checked = selection.mode === "matching" || selection.keys.has(item.key);
+  shown.checkbox.disabled = selection.mode === "matching";
+  for (const action of Object.keys(shown.buttons)) updateButton(shown.buttons[action], item, action);
 }
 
 function renderTable() {
   const body = document.querySelector("#servers tbody");
-  body.replaceChildren();
-  for (const item of page.items) {
-    const progress = rowProgress.get(item.key);
-    const status = el("td", { class: "status" }, el("span", { class: `badge server-${item.status}` }, item.status));
-    if (progress && progress.message) {
-      status.append(el("div", { class: `small row-message row-${progress.state}` }, progress.message));
+  const keys = new Set(page.items.map((item) => item.key));
+  for (const [key, shown] of shownRows) {
+    if (!keys.has(key)) {
+      shown.tr.remove();
+      shownRows.delete(key);
     }
-    const choices = Object.entries(item.choices).map(([k, v]) => `${k}: ${v}`).join(", ");
-    const checkbox = el("input", {
-      type: "checkbox", "aria-label": `Select ${item.key}`,
-      checked: selection.mode === "matching" || selection.keys.has(item.key),
-      disabled: selection.mode === "matching",
-      onchange: (event) => {
-        if (event.target.checked) selection.keys.set(item.key, { user: item.user, server: item.server });
-        else selection.keys.delete(item.key);
-        selection.mode = selection.keys.size ? "keys" : "none";
-        renderSelection();
-      },
-    });
-    body.append(el("tr", { dataset: { key: item.key, status: item.status } },
-      el("td", {}, checkbox),
-      el("td", { class: "user" }, item.user),
-      el("td", {}, item.server || el("span", { class: "text-body-secondary" }, "default")),
-      status,
-      el("td", {}, item.profile ? `${item.profile}${choices ? ` (${choices})` : ""}` : "-"),
-      el("td", {}, item.image || "-"),
-      el("td", {}, when(item.started)),
-      el("td", {}, when(item.last_activity)),
-      el("td", {}, usageText(item)),
-      el("td", { class: "actions text-nowrap" }, actionButton(item, "stop"), " ", actionButton(item, "restart"), " ", actionButton(item, "start")),
-    ));
   }
+  page.items.forEach((item, index) => {
+    let shown = shownRows.get(item.key);
+    if (!shown) {
+      shown = makeRow(item);
+      shownRows.set(item.key, shown);
+    }
+    updateRow(shown, item);
+    const there = body.children[index];
+    if (there !== shown.tr) body.insertBefore(shown.tr, there || null);
+  });
   const counted = page.paged_by === "users" ? "users" : "servers";
   const last = Math.min(query.offset + query.limit, page.total);
   document.getElementById("page-info").textContent = page.total ? `${query.offset + 1}-${last} of ${page.total} ${counted}` : `No ${counted} match.`;
   document.getElementById("previous").disabled = query.offset === 0;
   document.getElementById("next").disabled = page.next_offset === null;
-  document.getElementById("select-page").checked = false;
 }
 
 function renderSelection() {
@@ -136,9 +146,8 @@ function renderSelection() {
 }
 
 async function loadPage() {
-  const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== ""));
   try {
-    page = await api(`api/servers?${params}`);
+    page = await api("api/servers", { query });
     connection(null);
   } catch (e) {
     connection(`Could not load the servers: ${e.message}`);
@@ -150,10 +159,10 @@ async function loadPage() {
 
 async function loadAudit() {
   try {
-    const data = await api("api/audit?limit=15");
+    const data = await api("api/audit", { query: { limit: 15 } });
     const body = document.querySelector("#audit tbody");
     body.replaceChildren(...data.entries.map((entry) => el("tr", {},
-      el("td", {}, new Date(entry.time * 1000).toLocaleString()),
+      el("td", {}, new Date(entry.time).toLocaleString()),
       el("td", {}, entry.who),
       el("td", {}, entry.action),
       el("td", {}, entry.server ? `${entry.user}/${entry.server}` : entry.user),
@@ -164,18 +173,19 @@ async function loadAudit() {
   }
 }
 
-function askToConfirm(action) {
+async function askToConfirm(action) {
   const count = selection.mode === "matching" ? page.total : selection.keys.size;
   if (!count) return;
   const what = selection.mode === "matching" ? `every matching server (${count} ${page.paged_by === "users" ? "users" : "servers"})` : `${count} selected server${count === 1 ? "" : "s"}`;
-  pending = { action, body: selection.mode === "matching" ? { match: { search: query.search, status: query.status, group: query.group } } : { servers: [...selection.keys.values()] } };
-  document.getElementById("confirm-text").textContent = `${WORDS[action]} ${what}? Servers where this does not apply are skipped.`;
-  document.getElementById("confirm-yes").textContent = `Yes, ${action}`;
-  document.getElementById("confirm").classList.remove("d-none");
+  const body = selection.mode === "matching" ? { match: { search: query.search, status: query.status, group: query.group } } : { servers: [...selection.keys.values()] };
+  const yes = await confirm({
+    title: `${WORDS[action]} servers`, body: `${WORDS[action]} ${what}? Servers where this does not apply are skipped.`,
+    confirm: `Yes, ${action}`, danger: action !== "start",
+  });
+  if (yes) runAction(action, body);
 }
 
 async function runAction(action, body) {
-  document.getElementById("confirm").classList.add("d-none");
   let job;
   try {
     job = await api("api/actions", { method: "POST", body: { action, ...body } });
@@ -271,14 +281,10 @@ document.getElementById("select-page").addEventListener("change", (event) => {
     else selection.keys.delete(item.key);
   }
   selection.mode = selection.keys.size ? "keys" : "none";
-  const checked = event.target.checked;
   renderTable();
-  event.target.checked = checked;
   renderSelection();
 });
 for (const button of document.querySelectorAll("[data-bulk]")) button.addEventListener("click", () => askToConfirm(button.dataset.bulk));
-document.getElementById("confirm-yes").addEventListener("click", () => { if (pending) runAction(pending.action, pending.body); pending = null; });
-document.getElementById("confirm-no").addEventListener("click", () => { pending = null; document.getElementById("confirm").classList.add("d-none"); });
 
 loadGroups();
 loadPage();

@@ -1,9 +1,10 @@
-// The shared-data page: browse, upload (chunked, resumable, with progress), pull, links, audit — over the JSON API.
+// The shared-data page: browse, upload (chunked, resumable, with progress), pull, links, audit — over the JSON API,
+// with the foundation's helpers (window.hubextras: el, api, formatBytes, confirm, page).
 (function () {
   "use strict";
+  const { el, formatBytes, confirm, page } = window.hubextras;
   const root = document.getElementById("shared-data");
-  const prefix = root.dataset.prefix;
-  const xsrf = root.dataset.xsrf;
+  const prefix = page.prefix;
   const canWrite = root.dataset.canWrite === "true";
   const chunkBytes = parseInt(root.dataset.chunkBytes, 10);
   const RETRIES = 5;
@@ -11,26 +12,8 @@
 
   const encodePath = (path) => path.split("/").filter(Boolean).map(encodeURIComponent).join("/");
   const join = (...parts) => parts.filter(Boolean).join("/");
-  const el = (tag, attrs = {}, ...children) => {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs)) {
-      if (key === "class") node.className = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value);
-    }
-    for (const child of children) node.append(child);
-    return node;
-  };
-
-  function humanBytes(count) {
-    if (count === null || count === undefined) return "";
-    const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-    let value = count;
-    for (const unit of units) {
-      if (value < 1024 || unit === "TiB") return unit === "bytes" ? `${value} bytes` : `${value.toFixed(1)} ${unit}`;
-      value /= 1024;
-    }
-  }
+  const sizeText = (count) => (count === null || count === undefined ? "" : formatBytes(count));
+  const api = (method, path, body) => window.hubextras.api(path, { method, body });
 
   function showMessage(text, kind = "danger") {
     const box = document.getElementById("message");
@@ -48,31 +31,13 @@
     }
   }
 
-  async function api(method, path, body) {
-    const options = { method, headers: { "X-XSRFToken": xsrf }, credentials: "same-origin" };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    const response = await fetch(prefix + path, options);
-    if (response.status === 204) return null;
-    let model = null;
-    try {
-      model = await response.json();
-    } catch (e) {
-      model = { message: `The service answered ${response.status} without details.` };
-    }
-    if (!response.ok) throw new ApiError(response.status, model.message || response.statusText);
-    return model;
-  }
-
   async function refreshUsage() {
     const usage = await api("GET", "api/usage");
     const bar = document.getElementById("usage-bar");
     bar.style.width = `${usage.percent}%`;
     bar.className = "progress-bar" + (usage.percent > 90 ? " bg-danger" : usage.percent > 75 ? " bg-warning" : "");
     document.getElementById("usage-bar-outer").setAttribute("aria-valuenow", usage.percent);
-    document.getElementById("usage-text").textContent = `${usage.text} (${humanBytes(usage.free_bytes)} free)`;
+    document.getElementById("usage-text").textContent = `${usage.text} (${sizeText(usage.free_bytes)} free)`;
   }
 
   function renderBreadcrumb() {
@@ -111,7 +76,7 @@
         : el("a", { href: `${prefix}api/files/${encodePath(entry.path)}`, download: entry.name, class: "entry-file" }, entry.name);
     const cells = [
       el("td", {}, name),
-      el("td", { class: "text-end" }, humanBytes(entry.size)),
+      el("td", { class: "text-end" }, sizeText(entry.size)),
       el("td", {}, entry.modified.replace("T", " ").replace("Z", "")),
     ];
     if (canWrite) {
@@ -119,8 +84,8 @@
         el(
           "td",
           { class: "text-end" },
-          el("button", { class: "btn btn-sm btn-outline-secondary me-1", onclick: () => move(entry) }, "Rename or move"),
-          el("button", { class: "btn btn-sm btn-outline-danger", onclick: () => askDelete(entry) }, "Delete"),
+          el("button", { class: "btn btn-sm btn-secondary me-1", onclick: () => move(entry) }, "Rename or move"),
+          el("button", { class: "btn btn-sm btn-danger", onclick: () => askDelete(entry) }, "Delete"),
         ),
       );
     }
@@ -139,19 +104,15 @@
     }
   }
 
-  let toDelete = null;
-  function askDelete(entry) {
-    toDelete = entry;
-    document.getElementById("delete-name").textContent = entry.path + (entry.type === "folder" ? " and everything in it" : "");
-    bootstrap.Modal.getOrCreateInstance(document.getElementById("delete-dialog")).show();
-  }
-
-  async function confirmDelete() {
-    bootstrap.Modal.getOrCreateInstance(document.getElementById("delete-dialog")).hide();
+  async function askDelete(entry) {
+    const what = entry.path + (entry.type === "folder" ? " and everything in it" : "");
+    const body = el("p", {}, "Delete ", el("strong", { id: "delete-name" }, what),
+      "? Users will no longer find it in ~/shared. This cannot be undone.");
+    if (!(await confirm({ title: "Delete?", body, confirm: "Delete", danger: true }))) return;
     try {
-      await api("DELETE", `api/files/${encodePath(toDelete.path)}`);
+      await api("DELETE", `api/files/${encodePath(entry.path)}`);
       await load();
-      showMessage(`Deleted ${toDelete.path}.`, "success");
+      showMessage(`Deleted ${entry.path}.`, "success");
     } catch (error) {
       showMessage(error.message);
     }
@@ -173,7 +134,7 @@
     return new Promise((resolve, reject) => {
       const request = new XMLHttpRequest();
       request.open("PUT", `${prefix}api/uploads/${upload.id}?offset=${offset}`);
-      request.setRequestHeader("X-XSRFToken", xsrf);
+      request.setRequestHeader("X-XSRFToken", page.xsrf);
       request.setRequestHeader("Content-Type", "application/octet-stream");
       request.upload.onprogress = (event) => onProgress(offset + event.loaded);
       request.onload = () => {
@@ -225,7 +186,7 @@
     try {
       for (const file of files) {
         const relative = file.webkitRelativePath || file.name;
-        label.textContent = `Uploading ${relative} (${humanBytes(file.size)})…`;
+        label.textContent = `Uploading ${relative} (${sizeText(file.size)})…`;
         await uploadFile(file, join(current, relative), overwrite, (sent) => {
           const percent = Math.min(100, (100 * (finished + sent)) / total);
           bar.style.width = `${percent}%`;
@@ -236,7 +197,7 @@
       bar.style.width = "100%";
       bar.className = "progress-bar bg-success";
       outer.setAttribute("aria-valuenow", 100);
-      label.textContent = `Uploaded ${files.length} file${files.length === 1 ? "" : "s"} (${humanBytes(finished)}).`;
+      label.textContent = `Uploaded ${files.length} file${files.length === 1 ? "" : "s"} (${sizeText(finished)}).`;
       label.id = "upload-done";
     } catch (error) {
       bar.className = "progress-bar bg-danger";
@@ -263,7 +224,11 @@
     };
     try {
       const job = await api("POST", "api/pulls", request);
-      const events = new EventSource(`${prefix}api/pulls/${job.id}/events`);
+      // EventSource cannot send headers: JupyterHub reads the XSRF token of this cookie request from `_xsrf`
+      const events = new EventSource(`${prefix}api/pulls/${job.id}/events?_xsrf=${encodeURIComponent(page.xsrf)}`);
+      events.onerror = () => {
+        if (events.readyState === EventSource.CLOSED) log.dataset.state = "failed";
+      };
       events.onmessage = (message) => {
         log.textContent += JSON.parse(message.data) + "\n";
         log.scrollTop = log.scrollHeight;
@@ -303,9 +268,9 @@
       const entries = await api("GET", "api/audit");
       rows.replaceChildren(
         ...entries.map((e) => {
-          const { time, user, action, path, ...details } = e;
+          const { time, who, action, path, ...details } = e;
           const text = Object.entries(details).map(([k, v]) => `${k}: ${v}`).join(", ");
-          return el("tr", {}, el("td", {}, time), el("td", {}, user), el("td", {}, action), el("td", {}, path), el("td", {}, text));
+          return el("tr", {}, el("td", {}, time), el("td", {}, who), el("td", {}, action), el("td", {}, path), el("td", {}, text));
         }),
       );
       section.classList.remove("d-none");
@@ -321,7 +286,6 @@
   });
   if (canWrite) {
     document.getElementById("new-folder").addEventListener("click", newFolder);
-    document.getElementById("confirm-delete").addEventListener("click", confirmDelete);
     for (const id of ["upload-files", "upload-folder"]) {
       const input = document.getElementById(id);
       input.addEventListener("change", () => {

@@ -50,14 +50,16 @@ class IsolatedPlace:
     def home(self, username: str) -> Path:
         return self.base / "home" / self.account(username)
 
-    def config(self) -> str:
-        """Hub settings putting accounts, homes, the shared folder and cgroups here."""
+    def config(self, workload_server: bool = True) -> str:
+        """Hub settings putting accounts, homes, the shared folder and cgroups here (and servers that are
+        `workload_server.py`, unless `workload_server` is false: then the user environment's jupyterhub-singleuser)."""
+        command = f'c.ProfilesLocalSpawner.cmd = ["{SYSTEM_PYTHON}", "{WORKLOAD_SERVER}"]' if workload_server else ""
         return f"""
 c.JupyterHub.spawner_class = "profiles-local"
 c.ProfilesLocalSpawner.account_template = "{self.prefix}{{username}}"
 c.ProfilesLocalSpawner.account_home_template = "{self.base}/home/{{account}}"
 c.ProfilesLocalSpawner.cgroup_parent = "{self.cgroup_parent}"
-c.ProfilesLocalSpawner.cmd = ["{SYSTEM_PYTHON}", "{WORKLOAD_SERVER}"]
+{command}
 c.HubExtras.shared_dir = "{self.shared}"
 c.Spawner.poll_interval = 1
 c.Spawner.start_timeout = 30

@@ -1,9 +1,11 @@
-"""The demo as a person runs it: `python -m hubextras.demo`, sign in through the stand-in, stop, nothing left behind."""
+"""The demo hub as a person runs it (`python -m hubextras.demo`), driven from a test: start, sign in, stop.
+
+And what to look at afterwards: the process tree it had, its ports.
+"""
 
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -12,11 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 import requests
-
-from hubextras.demo.config import COMMUNITY_NAME
-from hubextras.demo.people import PEOPLE
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,14 +58,23 @@ def running(pids: set[int]) -> set[int]:
 
 
 class Demo:
-    def __init__(self, tmp_path: Path, *args: str):
+    """`python -m hubextras.demo` on free ports; temp folders under `tmp_path`.
+
+    By default the source tree's hubextras, run from the repository (its node_modules proxy); `python`
+    and `cwd` run another installation (a wheel in a fresh venv) from elsewhere.
+    """
+
+    def __init__(self, tmp_path: Path, *args: str, python: str = sys.executable, cwd: Path = REPO,
+                 env: dict | None = None):
         self.port, self.standin_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "hubextras.demo", "--port", str(self.port),
+        command = [python, "-m", "hubextras.demo", "--port", str(self.port),
                    "--standin-port", str(self.standin_port), *args]
-        env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
+        if env is None:
+            env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env = {**env, "TMPDIR": str(tmp_path)}
         env.pop("JUPYTERHUB_CRYPT_KEY", None)
-        self.proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
         self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
@@ -95,26 +102,24 @@ class Demo:
         assert approved.status_code == 302, approved.text
         return session, session.get(approved.headers["Location"], timeout=60)
 
+    def close(self) -> None:
+        """After a test: stop the demo as Ctrl-C would, and kill what is left if it does not."""
+        if self.proc.poll() is not None:
+            return
+        tree = process_tree(self.proc.pid)
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            for pid in running(tree | {self.proc.pid}):
+                os.kill(pid, signal.SIGKILL)
+            self.proc.wait(10)
+
     def stop(self, sig: int) -> tuple[int, str]:
         self.proc.send_signal(sig)
         self.proc.wait(timeout=90)
         self.reader.join(timeout=10)
         return self.proc.returncode, self.output
-
-
-@pytest.fixture
-def demo(tmp_path):
-    started = []
-
-    def start(*args):
-        started.append(Demo(tmp_path, *args))
-        return started[-1]
-
-    yield start
-    for one in started:
-        if one.proc.poll() is None:
-            one.proc.kill()
-            one.proc.wait(30)
 
 
 def start_server(session: requests.Session, url: str, login: str) -> None:
@@ -131,55 +136,3 @@ def start_server(session: requests.Session, url: str, login: str) -> None:
             return
         time.sleep(0.5)
     raise AssertionError(f"{login}'s server did not become ready")
-
-
-def test_the_demo_prints_its_address_and_the_sign_in_table(demo):
-    output = demo().wait_ready()
-
-    assert re.search(r"hubextras demo is running: open http://127\.0\.0\.1:\d+/", output)
-    for person in PEOPLE:
-        assert re.search(rf"^  {person.login} +.+ -> {re.escape(person.outcome)}$", output, re.M), output
-
-
-def test_everyone_in_the_sign_in_table_gets_what_it_says(demo):
-    running_demo = demo()
-    running_demo.wait_ready()
-
-    for person in PEOPLE:
-        _, landed = running_demo.sign_in(person.login)
-        if person.admitted:
-            assert landed.status_code == 200 and "/hub/" in landed.url, (person.login, landed.status_code)
-        else:
-            assert landed.status_code == 403, (person.login, landed.status_code)
-            assert f"You cannot use {COMMUNITY_NAME} yet" in landed.text
-
-
-def test_sigterm_with_a_server_running_leaves_no_process_and_frees_the_ports(demo, tmp_path):
-    running_demo = demo("--state", str(tmp_path / "state"))
-    running_demo.wait_ready()
-    session, _ = running_demo.sign_in("alice")
-    start_server(session, running_demo.url, "alice")
-    tree = process_tree(running_demo.proc.pid)
-    assert len(tree) >= 4, "hub, proxy, two services and alice's server"
-
-    code, output = running_demo.stop(signal.SIGTERM)
-
-    assert code == 0, output
-    assert running(tree) == set(), output
-    assert port_is_free(running_demo.port) and port_is_free(running_demo.standin_port)
-    assert (tmp_path / "state" / "jupyterhub.sqlite").exists(), "a chosen state folder is kept"
-
-
-def test_ctrl_c_stops_everything_and_removes_the_temp_state(demo, tmp_path):
-    running_demo = demo()
-    output = running_demo.wait_ready()
-    state = Path(re.search(r"^State: (\S+)", output, re.M).group(1))
-    tree = process_tree(running_demo.proc.pid)
-    assert state.is_dir() and state.is_relative_to(tmp_path)
-
-    code, output = running_demo.stop(signal.SIGINT)
-
-    assert code == 0, output
-    assert running(tree) == set(), output
-    assert port_is_free(running_demo.port)
-    assert not state.exists()
