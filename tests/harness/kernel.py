@@ -13,6 +13,8 @@ import uuid
 import requests
 import websocket
 
+IDLE_RECONNECT = 20  # seconds; a kernel's websocket left idle longer than this is opened again
+
 
 class KernelError(Exception):
     """The code raised in the kernel; the message is the kernel's traceback text."""
@@ -31,9 +33,13 @@ class Kernel:
         r = requests.post(f"{self.base}api/kernels", headers=headers, json={"name": "python3"}, timeout=60)
         r.raise_for_status()
         self.kernel_id = r.json()["id"]
+        self._connect()
+        return self
+
+    def _connect(self) -> None:
+        self.last_used = time.monotonic()
         url = self.base.replace("http://", "ws://") + f"api/kernels/{self.kernel_id}/channels"
         self.ws = websocket.create_connection(url, header=[f"Authorization: token {self.token}"], timeout=self.timeout)
-        return self
 
     def __exit__(self, *exc) -> None:
         if self.ws is not None:
@@ -44,17 +50,22 @@ class Kernel:
     def run(self, code: str, timeout: float | None = None) -> str:
         """Run `code`; returns what it printed. Raises KernelError with the traceback if it raised."""
         msg_id = uuid.uuid4().hex
-        self.ws.send(json.dumps({
+        request = json.dumps({
             "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": self.username,
                        "session": uuid.uuid4().hex, "version": "5.3", "date": ""},
             "parent_header": {}, "metadata": {}, "channel": "shell",
             "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
                         "allow_stdin": False, "stop_on_error": True},
-        }))
+        })
+        if time.monotonic() - self.last_used > IDLE_RECONNECT:  # the server may have closed an idle socket
+            self.ws.close()
+            self._connect()
+        self.ws.send(request)
         out, error = [], None
         deadline = time.monotonic() + (timeout or self.timeout)
         while time.monotonic() < deadline:
             message = json.loads(self.ws.recv())
+            self.last_used = time.monotonic()
             if message.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = message["msg_type"], message["content"]
