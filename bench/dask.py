@@ -40,6 +40,7 @@ from harness.scaleout_env import ensure  # noqa: E402
 HUB_CONFIG = """
 c.ProfilesSpawner.profile_list = [{{"display_name": "Small", "slug": "small", "default": True}}]
 c.ProfilesLocalSpawner.default_environment = {env!r}
+c.ProfilesLocalSpawner.cgroup_parent = "hubextras-scaleout"  # not the cgroups other hubs on this machine remove
 c.Spawner.http_timeout = 90
 c.Spawner.start_timeout = 120
 c.DaskClusters.enabled = True

@@ -24,6 +24,7 @@ TOKEN_SECONDS = 60  # the stand-in's user tokens, short enough to see one expire
 CONFIG = """
 c.ProfilesSpawner.profile_list = [{{"display_name": "Small", "slug": "small", "default": True}}]
 c.ProfilesLocalSpawner.default_environment = {env!r}
+c.ProfilesLocalSpawner.cgroup_parent = "hubextras-scaleout"  # not the cgroups other hubs on this machine remove
 c.Spawner.http_timeout = 90
 c.Spawner.start_timeout = 120
 c.GitHubApp.client_id = {client_id!r}

@@ -11,6 +11,7 @@ from harness.kernel import Kernel, KernelError
 CONFIG = """
 c.ProfilesSpawner.profile_list = [{{"display_name": "Small", "slug": "small", "default": True}}]
 c.ProfilesLocalSpawner.default_environment = {env!r}
+c.ProfilesLocalSpawner.cgroup_parent = "hubextras-scaleout"  # not the cgroups other hubs on this machine remove
 c.Spawner.http_timeout = 90
 c.Spawner.start_timeout = 120
 c.ObjectStorage.scratch_bucket = "scratch"
