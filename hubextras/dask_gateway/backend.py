@@ -71,7 +71,10 @@ class PersonAccountLocalBackend(LocalBackend):
             return
         entry = self.account(username)
         # upstream hands the certificate files over one character each (`paths.extend(path)`): own whole folders
-        for folder in [p for p in paths if os.path.isabs(p) and os.path.isdir(p)]:
+        # only the cluster's own working folder and the folders in it: the stray one-character entries include "/"
+        workdir = paths[0]
+        inside = [p for p in paths if len(p) > 1 and (p == workdir or p.startswith(workdir + os.sep))]
+        for folder in [p for p in inside if os.path.isdir(p) and not os.path.islink(p)]:
             os.chown(folder, entry.pw_uid, entry.pw_gid)
             for name in os.listdir(folder):
                 os.chown(os.path.join(folder, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
