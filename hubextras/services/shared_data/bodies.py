@@ -39,9 +39,10 @@ class NewUpload(BodyModel):
 
 
 class NewPull(BodyModel):
-    """POST api/pulls: a git repository (at a branch or tag) or a file or archive at an http(s) URL."""
+    """POST api/pulls: a git repository (at a branch or tag), a file or archive at an http(s) URL, or an object
+    in a bucket (`s3`, s3_sources.py)."""
 
-    kind: Literal["git", "url"]
+    kind: Literal["git", "url", "s3"]
     url: str = Field(min_length=1, max_length=MAX_URL_CHARACTERS)
     ref: str = Field("", max_length=200)
     into: str = Field("", max_length=MAX_PATH_BYTES)

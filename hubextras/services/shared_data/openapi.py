@@ -100,7 +100,7 @@ def openapi_document(prefix: str) -> dict:
                     "type": "object",
                     "required": ["kind", "url"],
                     "properties": {
-                        "kind": {"type": "string", "enum": ["git", "url"]},
+                        "kind": {"type": "string", "enum": ["git", "url", "s3"]},
                         "url": string,
                         "ref": {"type": "string", "description": "branch or tag (git)"},
                         "into": {"type": "string", "description": "folder to pull into"},

@@ -27,8 +27,9 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.netutil import Resolver
 
+from ...github_push import installation_token_url
 from ..base.units import format_bytes
-from . import archives, quota
+from . import archives, quota, s3_sources
 from .addresses import PublicOnlyResolver
 from .errors import PullFailed, QuotaExceeded, SharedDataError
 from .links import repository_folder
@@ -159,6 +160,9 @@ class Puller:
         ref, into = str(source.get("ref") or "").strip(), str(source.get("into") or "")
         name, replace = str(source.get("name") or ""), bool(source.get("replace"))
         relative_parts(into)
+        shown = ""
+        if kind == "s3":  # object storage (s3_sources.py): read through a presigned URL, then a URL pull like any
+            shown, url, kind = url, s3_sources.presigned_url(url), "url"
         if kind == "git":
             check_git_source(url, ref)
             name = name or repository_folder(url)
@@ -166,7 +170,9 @@ class Puller:
             filename = check_download_source(url)
             name = name or (archives.archive_stem(filename) if archives.archive_kind(filename) else filename)
         else:
-            raise SharedDataError("Say what to pull from: `kind` is `git` (a repository) or `url` (a file or archive).")
+            raise SharedDataError(
+                "Say what to pull from: `kind` is `git` (a repository), `url` (a file or archive) or `s3` (an object)."
+            )
         check_name(name)
         destination = "/".join([*relative_parts(into), name])
         parts = urlsplit(url)
@@ -175,7 +181,9 @@ class Puller:
         except ValueError:
             raise SharedDataError(f"`{redacted_url(url)[:200]}` has no valid port number. Check the link.") from None
         address = await self.resolver.check_host(parts.hostname or "", port)
-        job = PullJob(secrets.token_urlsafe(12), user, redacted_url(url), hidden=url_secrets(url))
+        if kind == "git":  # a private repository of the operator's GitHub App: its token (hubextras/github_push.py)
+            shown, url = shown or redacted_url(url), await installation_token_url(url)
+        job = PullJob(secrets.token_urlsafe(12), user, shown or redacted_url(url), hidden=url_secrets(url))
         self.jobs[job.id] = job
         work = (
             self._git(job, url, ref, into, destination, replace, address)

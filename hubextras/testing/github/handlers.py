@@ -280,6 +280,10 @@ class AccessTokenHandler(_GitHubAPIHandler):
 
     def post(self) -> None:
         params = self._params()
+        if params.get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code":
+            from .apps import apps_of  # the device flow of GitHub Apps (apps.py)
+
+            return self._answer(apps_of(self.standin).device_grant(params))
         grant = self.standin._take_code(params.get("code", ""))
         if grant is None:
             return self._answer(

@@ -16,6 +16,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application
 
+from . import apps
 from .community import Community, load_community
 from .handlers import API_ROUTES, OAUTH_ROUTES, Grant, NotFoundHandler, log_request
 from .representations import OUTAGE_STATUS, RATE_LIMITS, TOKEN_ALPHABET, split_scopes
@@ -202,9 +203,9 @@ class GitHubStandIn:
 
     def _make_app(self) -> Application:
         kwargs = {"standin": self}
-        routes: list[Any] = [(path, handler, kwargs) for path, handler in OAUTH_ROUTES]
+        routes: list[Any] = [(path, handler, kwargs) for path, handler in OAUTH_ROUTES + apps.OAUTH_ROUTES]
         for prefix in ("/api/v3", ""):
-            routes += [(prefix + path, handler, kwargs) for path, handler in API_ROUTES]
+            routes += [(prefix + path, handler, kwargs) for path, handler in API_ROUTES + apps.API_ROUTES]
         return Application(routes, default_handler_class=NotFoundHandler, log_function=log_request)
 
     def start(self) -> GitHubStandIn:

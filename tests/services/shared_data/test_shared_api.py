@@ -339,7 +339,7 @@ def test_an_unknown_branch_fails_with_git_s_reason_and_changes_nothing(champ, hu
         ({"kind": "git", "url": "https://example.org/r.git", "ref": "--upload-pack=touch"}, "not a branch or tag"),
         ({"kind": "url", "url": "ftp://example.org/data.zip"}, "not an http(s) URL"),
         ({"kind": "url", "url": "https://example.org:99999/data.zip"}, "has no valid port number"),
-        ({"kind": "svn", "url": "https://example.org"}, "kind: Input should be 'git' or 'url'"),
+        ({"kind": "svn", "url": "https://example.org"}, "kind: Input should be 'git', 'url' or 's3'"),
         ({"kind": "git", "url": "https://example.org/r.git", "into": "../up"}, "`..` steps"),
     ],
 )
