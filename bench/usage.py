@@ -88,7 +88,7 @@ import sys
 from hubextras.usage.recorder import UsageRecordingSpawner
 from hubextras.spawners.local import ProfilesLocalSpawner
 
-c.Spawner.cmd = [sys.executable, "{TINY}"]
+c.Spawner.cmd = ["/usr/bin/python3", "{TINY}"]  # stdlib only: any account can run it
 c.Spawner.http_timeout = 60
 c.JupyterHub.concurrent_spawn_limit = 0
 c.JupyterHub.cleanup_servers = True

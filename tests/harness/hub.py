@@ -28,6 +28,8 @@ import requests
 
 from hubextras.testing.github import DEMO_COMMUNITY, GitHubStandIn
 
+from .isolation import IsolatedPlace, needs_root
+
 REPO_DIR = Path(__file__).resolve().parents[2]
 ADMIN_SERVICE = "hubextras-test-admin"
 ADMIN_SCOPES = [
@@ -96,13 +98,26 @@ class HubProcess:
         self.api_token = secrets.token_hex(16)
         self.crypt_key = secrets.token_hex(32)
         self.proc: subprocess.Popen | None = None
+        # as root, servers run as accounts: each hub gets its own account prefix, homes and cgroup parent, so hubs
+        # running side by side never share (or remove) each other's accounts and cgroups
+        self.place: IsolatedPlace | None = None
         self.log_path = self.workdir / "jupyterhub.log"
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     def write_config(self) -> Path:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        (self.workdir / "shared").mkdir(exist_ok=True)
+        if self.place is None and not needs_root:
+            self.place = IsolatedPlace.make()
+        shared = self.workdir / "shared"
+        if self.place is not None and not shared.exists():
+            shared.symlink_to(self.place.shared)  # the real folder is one every account can reach
+        shared.mkdir(exist_ok=True)
+        isolation = "" if self.place is None else f"""
+        c.ProfilesLocalSpawner.account_template = "{self.place.prefix}{{username}}"
+        c.ProfilesLocalSpawner.account_home_template = "{self.place.base}/home/{{account}}"
+        c.ProfilesLocalSpawner.cgroup_parent = "{self.place.cgroup_parent}"
+        """
         settings = f"""
         import os, sys
         c = get_config()  # noqa
@@ -121,9 +136,9 @@ class HubProcess:
         c.GitHubTeamsAuthenticator.admin_teams = {self.admin_teams!r}
         c.HubExtras.community_name = "Test Community"
         c.HubExtras.champions_team = "demo-org:hub-champions"
-        c.HubExtras.shared_dir = "{self.workdir}/shared"
+        c.HubExtras.shared_dir = "{shared.resolve()}"
         c.SimpleLocalProcessSpawner.home_dir_template = "{self.workdir}/home/{{username}}"
-        """
+        """ + isolation
         if not self.real_github:
             settings += f"""
         c.GitHubOAuthenticator.github_url = "{self.standin.url}"
@@ -197,7 +212,7 @@ class HubProcess:
             time.sleep(0.2)
         raise TimeoutError(f"jupyterhub did not answer within {timeout}s:\n{self.log_tail()}")
 
-    def stop(self, *, keep_standin: bool = False) -> None:
+    def stop(self, *, keep_standin: bool = False, keep_place: bool = False) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -209,10 +224,13 @@ class HubProcess:
         if self.standin is not None and self._own_standin and not keep_standin:
             self.standin.stop()
             self.standin = None
+        if self.place is not None and not keep_place:
+            self.place.cleanup()
+            self.place = None
 
     def restart(self, timeout: float = 90) -> None:
         """Stop and start the hub (same ports, database and stand-in)."""
-        self.stop(keep_standin=True)
+        self.stop(keep_standin=True, keep_place=True)
         self.start(timeout)
 
     def log_tail(self, lines: int = 60) -> str:

@@ -30,8 +30,8 @@ def configurables_with_settings() -> set[str]:
     """Every Configurable of hubextras that defines settings of its own, as `module.Class`."""
     found = set()
     for module_info in pkgutil.walk_packages(hubextras.__path__, "hubextras."):
-        if module_info.name.endswith("__main__"):
-            continue
+        if module_info.name.endswith(("__main__", "gateway_config")):
+            continue  # runs a program, or is the config file dask-gateway-server runs
         module = importlib.import_module(module_info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if cls.__module__ == module.__name__ and issubclass(cls, Configurable) \
