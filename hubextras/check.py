@@ -23,8 +23,6 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin
 
-import yaml
-
 SERVICES = ("shared-data", "servers-panel")
 CHAMPIONS_ROLE = "hubextras-champions"
 # answers through the proxy that show the service is up: its page, or its redirect to the hub's login
@@ -128,6 +126,10 @@ def judge_spawn_form(answer: Answer | None) -> Finding:
 
 def champions_team_from_values(paths: list[str]) -> str:
     """HubExtras.champions_team from z2jh values files (the last one that sets it wins)."""
+    try:
+        import yaml  # only for --values: PyYAML is in every z2jh hub image, not an install requirement of ours
+    except ImportError:
+        raise SystemExit("Reading values files needs PyYAML: pip install pyyaml") from None
     team = ""
     for path in paths:
         with open(path) as f:

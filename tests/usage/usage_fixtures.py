@@ -72,7 +72,8 @@ class UsageHub:
 
     def start(self, user: str, profile: str = "small", server: str = ""):
         path = f"/users/{user}/servers/{server}" if server else f"/users/{user}/server"
-        return self.hub.api("POST", path, json={"profile": profile})
+        # the person's own token: options chosen by anyone else are refused (only the owner picks a profile)
+        return self.hub.api("POST", path, json={"profile": profile}, token=self.hub.user_token(user))
 
     def started(self, user: str, profile: str = "small", server: str = "") -> None:
         r = self.start(user, profile, server)
