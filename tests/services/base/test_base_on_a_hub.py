@@ -4,6 +4,7 @@ on any JupyterHub, and stops that leave nothing behind (issue 15 hole 14)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -132,14 +133,15 @@ def test_stopping_the_hub_with_a_server_running_leaves_nothing_behind(hub_factor
     assert wait_gone(processes) == [], hub.log_tail()
     assert port_is_free(hub.port)
     stopping = hub.log_path.read_text().split("Received signal", 1)[1]
-    assert "Cleaning up 2 services" in stopping and "...done" in stopping
+    assert re.search(r"Cleaning up \d+ services", stopping) and "...done" in stopping
     assert "Traceback" not in stopping, stopping  # every service stops on its own terms, none is torn down
 
 
 def test_our_services_exit_by_themselves_when_the_hub_is_killed(hub_factory):
     hub = hub_factory()
     ours = [p for p in tree_of(hub.proc.pid) if "hubextras.services" in " ".join(p.cmdline())]
-    assert len(ours) == 2
+    names = " ".join(" ".join(p.cmdline()) for p in ours)
+    assert "hubextras.services.shared_data" in names and "hubextras.services.servers_panel" in names
     hub.proc.kill()  # no cleanup at all: only the services' own watch on the hub can stop them
     hub.proc.wait(10)
     assert wait_gone(ours, 20) == []
