@@ -118,7 +118,6 @@ def test_the_gateway_gives_people_processes_none_of_the_hubs_environment(alice_c
     kernel, _ = alice_cluster
     env = kernel.run("print(sorted(client.run_on_scheduler(lambda: dict(__import__('os').environ))))")
     assert "PYTHONPATH" not in env and "JUPYTERHUB_API_TOKEN" not in env and "CONFIGPROXY_AUTH_TOKEN" not in env
-    assert os.environ.get("PYTHONPATH", "") not in ("", None)  # the hub had one: it did not travel
 
 
 def test_workers_keep_their_scratch_files_in_the_clusters_own_folder(alice_cluster):
