@@ -258,7 +258,8 @@ def test_the_bundled_snippets_run_from_the_installed_copy(venv):
     assert found["config_d"] == f"{found['prefix']}/share/hubextras/jupyterhub_config.d"
     assert found["snippets"] == sorted(p.name for p in (REPO / "jupyterhub_config.d").glob("*.py"))
     assert found["authenticator"] == "github-teams"
-    assert found["spawner"][:3] == ["UsageRecordedProfilesLocalSpawner", "UsageRecordingSpawner", "ProfilesLocalSpawner"]
+    wrapped = ["UsageRecordedProfilesLocalSpawner", "UsageRecordingSpawner", "ProfilesLocalSpawner"]
+    assert found["spawner"][:3] == wrapped
 
 
 def test_the_templates_and_the_services_files_are_found_in_the_installed_copy(venv):

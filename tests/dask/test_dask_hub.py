@@ -2,7 +2,6 @@
 `Gateway()` with no arguments starts a cluster, scales it, computes, and its dashboard answers through the
 hub's proxy; the cluster runs as alice's account; someone without the role and a too-large cluster are refused."""
 
-import os
 import pwd
 import re
 

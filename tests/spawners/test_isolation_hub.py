@@ -13,6 +13,7 @@ import time
 
 import pytest
 import requests
+from harness import ON_JUPYTERHUB_5
 from harness.isolation import IsolatedPlace, needs_root
 
 pytestmark = pytest.mark.skipif(needs_root, reason="isolated servers need root, Linux and /usr/bin/python3")
@@ -196,6 +197,12 @@ def test_home_page_says_the_server_used_its_memory_and_was_stopped(hub, place, p
     assert serious_accessibility_violations(page) == []
 
 
+@pytest.mark.xfail(
+    ON_JUPYTERHUB_5,
+    reason="known gap on JupyterHub 5:"
+    " a token of a user who never signed in is refused at start (auth expired)",
+    strict=False,
+)
 def test_an_environment_the_account_cannot_run_is_refused_naming_it_and_the_account(hub, place):
     hub.api("POST", "/users/dora")
     # dora's own token: options chosen by anyone else are refused before the environment is looked at
