@@ -102,6 +102,9 @@ class UsageStore:
         with self._lock:
             self._db.close()
 
+    def _records(self, sql: str, args: Iterable = ()) -> list[UsageRecord]:
+        return [_record(r) for r in self._rows(sql, args)]
+
     def _rows(self, sql: str, args: Iterable = ()) -> list:
         with self._lock:
             return self._db.execute(sql, tuple(args)).fetchall()
@@ -210,40 +213,31 @@ class UsageStore:
         return _record(rows[0]) if rows else None
 
     def running(self) -> list[UsageRecord]:
-        return [_record(r) for r in self._rows(f"SELECT {COLUMNS} FROM servers WHERE stopped IS NULL")]
+        return self._records(f"SELECT {COLUMNS} FROM servers WHERE stopped IS NULL")
 
     def between(self, begin: float, end: float) -> list[UsageRecord]:
         """Every record that ran within [begin, end] (running ones included)."""
-        return [
-            _record(r)
-            for r in self._rows(
-                f"SELECT {COLUMNS} FROM servers WHERE stopped IS NULL AND started <= ? "
-                f"UNION ALL SELECT {COLUMNS} FROM servers WHERE stopped >= ? AND started <= ?",
-                (end, begin, end),
-            )
-        ]
+        return self._records(
+            f"SELECT {COLUMNS} FROM servers WHERE stopped IS NULL AND started <= ? "
+            f"UNION ALL SELECT {COLUMNS} FROM servers WHERE stopped >= ? AND started <= ?",
+            (end, begin, end),
+        )
 
     def of_user(self, user: str, since: float) -> list[UsageRecord]:
         """The person's records that ran after `since`."""
-        return [
-            _record(r)
-            for r in self._rows(
-                f"SELECT {COLUMNS} FROM servers WHERE user = ? AND stopped IS NULL "
-                f"UNION ALL SELECT {COLUMNS} FROM servers WHERE user = ? AND stopped >= ?",
-                (user, user, since),
-            )
-        ]
+        return self._records(
+            f"SELECT {COLUMNS} FROM servers WHERE user = ? AND stopped IS NULL "
+            f"UNION ALL SELECT {COLUMNS} FROM servers WHERE user = ? AND stopped >= ?",
+            (user, user, since),
+        )
 
     def of_group(self, group: str, since: float) -> list[UsageRecord]:
         """Records of servers started by members of `group` that ran after `since`."""
-        return [
-            _record(r)
-            for r in self._rows(
-                f"SELECT {COLUMNS} FROM servers WHERE id IN (SELECT record_id FROM server_groups WHERE grp = ? AND "
-                "(stopped IS NULL OR stopped >= ?))",
-                (group, since),
-            )
-        ]
+        return self._records(
+            f"SELECT {COLUMNS} FROM servers WHERE id IN (SELECT record_id FROM server_groups WHERE grp = ? AND "
+            "(stopped IS NULL OR stopped >= ?))",
+            (group, since),
+        )
 
     def summarize(self, begin: float, end: float, now: float, step: float, *, groups=None, users=None):
         """`aggregate.summarize` of the records that ran in [begin, end], computed by sqlite (the pages' fast
